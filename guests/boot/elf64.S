@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Entry of the ELF64 images, for a loader that starts the guest directly in
+ * long mode: paging on with an identity map of RAM, a flat 64-bit GDT,
+ * interrupts off, rdi = physical address of the command line, rsi = physical
+ * address of a struct hvm_start_info.  The loader's GDT, page tables and
+ * stack are not trusted beyond this entry; head64.S's own ones take over.
+ */
+#include "bootproto.h"
+
+	.section .text.boot, "ax"
+	.code64
+	.globl _start
+_start:
+	cli
+	movl $stack_top, %esp
+	movq %rdi, %rdx
+	movl $BOOT_ELF64_MAGIC, %edi
+	lgdt gdt_ptr
+	/* Ours map the low 4 GiB, which holds the image and the boot data. */
+	movl $pml4, %eax
+	movq %rax, %cr3
+	/* A far return is the portable way to reload CS in long mode. */
+	pushq $GDT_CODE64
+	pushq $start64
+	lretq
+
+	.section .note.GNU-stack, "", @progbits

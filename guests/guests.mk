@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+# Freestanding test guests, included by the top-level Makefile.
+#
+# Every guests/NAME.c becomes $(GUEST_DIR)/NAME: an ELF32 image loaded at
+# 1 MiB that boots through Xen PVH or Multiboot v1.  The names listed in
+# GUEST_ELF64 also become $(GUEST_DIR)/NAME64, an ELF64 image without either
+# header, entered directly in long mode (see guests/boot/elf64.S).
+
+GUEST_DIR	:= $(BUILD)/guests
+GUEST_OBJ	:= $(GUEST_DIR)/obj
+
+GUEST_CC	?= gcc
+GUEST_LD	?= ld
+GUEST_OBJCOPY	?= objcopy
+
+GUEST_CPPFLAGS	:= -nostdinc -Iguests/lib -MMD -MP \
+		   -isystem $(shell $(GUEST_CC) -print-file-name=include)
+GUEST_CFLAGS	:= -std=gnu11 -O2 -Wall -Wextra -Werror \
+		   -ffreestanding -nostdlib -fno-pic -fno-pie -mno-red-zone \
+		   -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+		   -fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks
+GUEST_LDFLAGS	:= -nostdlib -static --build-id=none -z max-page-size=0x1000 \
+		   -z noseparate-code -z noexecstack -T guests/guest.ld
+
+GUEST_NAMES	:= $(patsubst guests/%.c,%,$(sort $(wildcard guests/*.c)))
+GUEST_ELF64	:= hello
+
+GUEST_LIB	:= $(patsubst guests/%.c,$(GUEST_OBJ)/%.o, \
+			$(sort $(wildcard guests/lib/*.c)))
+GUEST_MAINS	:= $(GUEST_NAMES:%=$(GUEST_OBJ)/%.o)
+GUEST_HEAD32	:= $(GUEST_OBJ)/boot/head32.o
+GUEST_HEAD64	:= $(GUEST_OBJ)/boot/head64.o
+GUEST_ENTRY64	:= $(GUEST_OBJ)/boot/elf64.o
+GUEST_ASM	:= $(GUEST_HEAD32) $(GUEST_HEAD64) $(GUEST_ENTRY64)
+
+GUEST_IMAGES	:= $(GUEST_NAMES:%=$(GUEST_DIR)/%)
+GUEST_IMAGES64	:= $(GUEST_ELF64:%=$(GUEST_DIR)/%64)
+GUEST_LINKED	:= $(GUEST_NAMES:%=$(GUEST_OBJ)/%.elf)
+
+guests: $(GUEST_IMAGES) $(GUEST_IMAGES64)
+
+$(GUEST_LIB) $(GUEST_MAINS): $(GUEST_OBJ)/%.o: guests/%.c guests/guests.mk
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GUEST_ASM): $(GUEST_OBJ)/%.o: guests/%.S guests/guests.mk
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CPPFLAGS) -c -o $@ $<
+
+# Linked as x86-64 code, then converted: Multiboot loaders want ELF32.
+$(GUEST_LINKED): $(GUEST_OBJ)/%.elf: $(GUEST_HEAD32) $(GUEST_HEAD64) \
+		$(GUEST_LIB) $(GUEST_OBJ)/%.o guests/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(GUEST_IMAGES): $(GUEST_DIR)/%: $(GUEST_OBJ)/%.elf
+	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
+
+$(GUEST_IMAGES64): $(GUEST_DIR)/%64: $(GUEST_ENTRY64) $(GUEST_HEAD64) \
+		$(GUEST_LIB) $(GUEST_OBJ)/%.o guests/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+.PHONY: guests

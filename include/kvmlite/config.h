@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMLITE_CONFIG_H
+#define KVMLITE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "chardev.h"
+
+#define KVMLITE_VERSION		"0.1.0"
+#define MACHINE_NAME		"kvmlite"
+#define MAX_SERIAL_PORTS	4
+#define DEFAULT_RAM_SIZE	(128ULL << 20)
+#define MAX_VCPUS		255
+#define NAME_MAX_LEN		256	/* -name strings, with the NUL */
+
+/* -smp after QEMU 7.2's rules have filled in what was left out. */
+struct smp_config {
+	unsigned int cpus;
+	unsigned int maxcpus;
+	unsigned int sockets;
+	unsigned int dies;
+	unsigned int cores;
+	unsigned int threads;
+};
+
+struct debug_exit_config {
+	bool enabled;
+	uint16_t iobase;
+	uint16_t iosize;
+};
+
+/* Everything the command line says, validated; nothing opened yet. */
+struct config {
+	uint64_t ram_size;
+	struct smp_config smp;
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	char name[NAME_MAX_LEN];	/* -name guest name; "" if none */
+	char process_name[NAME_MAX_LEN]; /* -name process=; "" if none */
+	bool debug_threads;		/* -name debug-threads=on */
+	const char *cpu_model;	/* the whole -cpu argument, e.g. "host,-xsave" */
+	struct chardev_spec serial[MAX_SERIAL_PORTS];
+	int nr_serial;
+	bool nographic;
+	bool no_reboot;
+	struct debug_exit_config debug_exit;
+	const char *log_file;	/* -D */
+	bool log_unimp;		/* -d unimp */
+};
+
+enum config_result {
+	CONFIG_RUN,		/* start the VM */
+	CONFIG_EXIT_OK,		/* -version, -help: already printed, exit 0 */
+	CONFIG_ERROR,		/* @err holds one line; exit 1 */
+};
+
+/*
+ * Parses argv (argv[0] is the program).  Messages name the option as the
+ * user typed it: "-m foo: Parameter 'size' expects ...".  Output for
+ * -version and -help goes to @out.
+ */
+enum config_result config_parse(struct config *cfg, int argc, char **argv,
+				char *err, size_t errlen, FILE *out);
+
+/*
+ * Parses a size with QEMU's suffixes; a bare number is in @default_unit.
+ * Returns 0, -EINVAL for malformed text or -ERANGE if it is 2^64 or more.
+ */
+int parse_size(const char *text, uint64_t default_unit, uint64_t *out);
+
+/* -smp: parses and completes the topology; -1 with @err on bad input. */
+int smp_parse(const char *text, struct smp_config *smp, char *err,
+	      size_t errlen);
+
+/*
+ * QEMU's option argument syntax, "value,key=value,...", shared by the
+ * parsers of -m, -smp, -name, -machine, -accel, -device and -display.
+ * A bare first element is the value of an implied key; ",," stands for
+ * a comma in a value.
+ */
+struct opt_iter {
+	const char *opt;	/* "-m" as typed, for messages */
+	const char *text;	/* the whole argument */
+	const char *pos;	/* the next element */
+	const char *implied;	/* key of a bare first element */
+	bool keyval;		/* QEMU's newer syntax: a bare "key" is an error */
+};
+
+struct opt_elem {
+	const char *key;	/* not NUL-terminated */
+	size_t key_len;
+	const char *val;	/* raw: ",," still stands for ',' */
+	size_t val_len;
+};
+
+void opt_iter_init(struct opt_iter *it, const char *opt, const char *text,
+		   const char *implied, bool keyval);
+/* Returns 1 with the next element in @e, 0 at the end, -1 on bad syntax. */
+int opt_next(struct opt_iter *it, struct opt_elem *e, char *err,
+	     size_t errlen);
+bool opt_key_is(const struct opt_elem *e, const char *key);
+/* Copies the value with ",," turned into ','; -1 if it doesn't fit. */
+int opt_val_copy(const struct opt_elem *e, char *buf, size_t len);
+/* Writes "<opt> <text>: <message>" to @err; returns -1. */
+int opt_fail(const struct opt_iter *it, char *err, size_t errlen,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Repeated -m and -smp options merge key by key, as QEMU's do, and are
+ * only checked as a whole once the command line has been read.
+ */
+struct mem_args {
+	char size_text[64];	/* the last size= as typed; "" if none */
+	uint64_t size;		/* its value read as bytes */
+	uint64_t slots;
+	uint64_t maxmem;
+	bool has_slots;
+	bool has_maxmem;
+};
+
+int mem_args_add(struct mem_args *mem, const char *opt, const char *text,
+		 char *err, size_t errlen);
+int mem_args_finish(const struct mem_args *mem, uint64_t *ram_size,
+		    char *err, size_t errlen);
+
+enum smp_key {
+	SMP_CPUS, SMP_SOCKETS, SMP_DIES, SMP_CLUSTERS, SMP_CORES,
+	SMP_THREADS, SMP_MAXCPUS, SMP_NR_KEYS
+};
+
+struct smp_args {
+	struct opt_elem given[SMP_NR_KEYS];	/* .val NULL if not given */
+};
+
+int smp_args_add(struct smp_args *args, const char *opt, const char *text,
+		 char *err, size_t errlen);
+int smp_args_finish(const struct smp_args *args, struct smp_config *smp,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMLITE_KVM_H
+#define KVMLITE_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kvm_cpuid2;
+
+/* The /dev/kvm system handle and one VM with its in-kernel irqchip. */
+struct kvm {
+	int sys_fd;
+	int vm_fd;
+	size_t run_size;		/* size of each vCPU's kvm_run area */
+	struct kvm_cpuid2 *supported_cpuid;
+	int nr_slots;
+};
+
+/* Opens /dev/kvm, checks the API and capabilities, creates the VM. */
+int kvm_open(struct kvm *kvm, const char *dev, char *err, size_t errlen);
+void kvm_close(struct kvm *kvm);
+
+int kvm_add_memory(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva);
+
+/* Drives the input pin @gsi of the in-kernel PIC/IOAPIC to @level. */
+int kvm_irq_line(struct kvm *kvm, uint32_t gsi, int level);
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Address-range dispatch for port I/O and MMIO exits.
+ *
+ * Readers (vCPU threads, on every exit) load the current snapshot with an
+ * acquire and binary-search it; they never lock or allocate.  Writers
+ * (device setup, later BAR relocation) serialise on a mutex, build a new
+ * sorted snapshot and publish it.  Old snapshots are retired, not freed,
+ * until the bus is destroyed, because a vCPU may still be searching one;
+ * registrations are rare, so the retired list stays small.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmlite/bus.h"
+
+struct bus_table {
+	size_t nr;
+	struct bus_table *retired;	/* older snapshot, kept for readers */
+	struct bus_range ranges[];
+};
+
+struct bus {
+	const char *name;
+	struct bus_table *table;
+	pthread_mutex_t lock;
+};
+
+static struct bus_table *table_alloc(size_t nr)
+{
+	struct bus_table *t;
+
+	t = calloc(1, sizeof(*t) + nr * sizeof(t->ranges[0]));
+	if (t)
+		t->nr = nr;
+	return t;
+}
+
+struct bus *bus_new(const char *name)
+{
+	struct bus *bus = calloc(1, sizeof(*bus));
+
+	if (!bus)
+		return NULL;
+	bus->name = name;
+	bus->table = table_alloc(0);
+	if (!bus->table) {
+		free(bus);
+		return NULL;
+	}
+	pthread_mutex_init(&bus->lock, NULL);
+	return bus;
+}
+
+void bus_free(struct bus *bus)
+{
+	struct bus_table *t, *older;
+
+	if (!bus)
+		return;
+	for (t = bus->table; t; t = older) {
+		older = t->retired;
+		free(t);
+	}
+	pthread_mutex_destroy(&bus->lock);
+	free(bus);
+}
+
+/* Index of the first range whose end lies above @addr. */
+static size_t table_search(const struct bus_table *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct bus_range *r = &t->ranges[mid];
+
+		if (addr - r->base >= r->len && addr >= r->base)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void publish(struct bus *bus, struct bus_table *next)
+{
+	next->retired = bus->table;
+	__atomic_store_n(&bus->table, next, __ATOMIC_RELEASE);
+}
+
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
+		 void *opaque, const char *name)
+{
+	struct bus_range range = { base, len, fn, opaque, name };
+	struct bus_table *cur, *next;
+	size_t pos;
+	int ret = -1;
+
+	if (len == 0 || base + len - 1 < base)
+		return -1;
+	pthread_mutex_lock(&bus->lock);
+	cur = bus->table;
+	pos = table_search(cur, base);
+	if (pos < cur->nr && cur->ranges[pos].base <= base + len - 1)
+		goto out;
+	next = table_alloc(cur->nr + 1);
+	if (!next)
+		goto out;
+	memcpy(next->ranges, cur->ranges, pos * sizeof(range));
+	next->ranges[pos] = range;
+	memcpy(&next->ranges[pos + 1], &cur->ranges[pos],
+	       (cur->nr - pos) * sizeof(range));
+	publish(bus, next);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&bus->lock);
+	return ret;
+}
+
+int bus_unregister(struct bus *bus, uint64_t base)
+{
+	struct bus_table *cur, *next;
+	size_t pos;
+	int ret = -1;
+
+	pthread_mutex_lock(&bus->lock);
+	cur = bus->table;
+	pos = table_search(cur, base);
+	if (pos >= cur->nr || cur->ranges[pos].base != base)
+		goto out;
+	next = table_alloc(cur->nr - 1);
+	if (!next)
+		goto out;
+	memcpy(next->ranges, cur->ranges, pos * sizeof(next->ranges[0]));
+	memcpy(&next->ranges[pos], &cur->ranges[pos + 1],
+	       (cur->nr - pos - 1) * sizeof(next->ranges[0]));
+	publish(bus, next);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&bus->lock);
+	return ret;
+}
+
+const struct bus_range *bus_find(struct bus *bus, uint64_t addr)
+{
+	const struct bus_table *t = __atomic_load_n(&bus->table,
+						    __ATOMIC_ACQUIRE);
+	size_t pos = table_search(t, addr);
+
+	if (pos < t->nr && addr >= t->ranges[pos].base)
+		return &t->ranges[pos];
+	return NULL;
+}
+
+bool bus_access(struct bus *bus, uint64_t addr, void *data, uint32_t len,
+		bool is_write)
+{
+	const struct bus_range *r = bus_find(bus, addr);
+
+	if (!r) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return false;
+	}
+	r->fn(r->opaque, addr - r->base, data, len, is_write);
+	return true;
+}

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The machine: guest RAM, the buses and devices, the vCPUs, and the
+ * lifecycle that resets or ends them.  Requests to reset or exit can come
+ * from any thread; the main thread carries them out with every vCPU
+ * parked, so no device is in use while it is reset.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvmlite/bus.h"
+#include "kvmlite/chardev.h"
+#include "kvmlite/devices.h"
+#include "kvmlite/ioloop.h"
+#include "kvmlite/log.h"
+#include "kvmlite/machine.h"
+#include "kvmlite/serial.h"
+
+#define KVM_DEVICE	"/dev/kvm"
+#define MIN_RAM_SIZE	(2ULL << 20)
+#define PARK_TIMEOUT_S	2
+
+struct isa_irq {
+	struct kvm *kvm;
+	uint32_t gsi;
+};
+
+static const struct {
+	uint16_t base;
+	uint8_t irq;
+} serial_ports[MAX_SERIAL_PORTS] = {
+	{ UART_COM1_BASE, UART_COM1_IRQ }, { UART_COM2_BASE, UART_COM2_IRQ },
+	{ 0x3e8, 4 }, { 0x2e8, 3 },
+};
+
+static void isa_irq_set(void *opaque, int level)
+{
+	struct isa_irq *irq = opaque;
+
+	kvm_irq_line(irq->kvm, irq->gsi, level);
+}
+
+void machine_add_reset(struct machine *m, void (*reset)(void *opaque),
+		       void *opaque)
+{
+	struct device_reset *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return;
+	r->reset = reset;
+	r->opaque = opaque;
+	r->next = m->resets;
+	m->resets = r;
+}
+
+static void uart_reset_hook(void *opaque)
+{
+	uart_reset(opaque);
+}
+
+static void chardev_quit(void *opaque)
+{
+	machine_request_exit(opaque, 0);
+}
+
+static int serial_init(struct machine *m, int i, char *err, size_t errlen)
+{
+	const struct chardev_spec *spec = &m->cfg->serial[i];
+	struct chardev_host host = { chardev_quit, m };
+	struct isa_irq *irq = calloc(1, sizeof(*irq));
+	struct irq_line line = { isa_irq_set, irq };
+	struct chardev *chr;
+	struct uart *uart;
+	char label[16];
+
+	if (!irq)
+		return -1;
+	irq->kvm = &m->kvm;
+	irq->gsi = serial_ports[i].irq;
+	snprintf(label, sizeof(label), "serial%d", i);
+	chr = chardev_open(spec, label, m->ioloop, &host, err, errlen);
+	if (!chr)
+		return -1;
+	m->serial_chr[i] = chr;
+	uart = uart_new(&line, chr);
+	if (!uart || bus_register(m->pio, serial_ports[i].base, UART_NR_REGS,
+				  uart_io, uart, "serial")) {
+		snprintf(err, errlen, "%s: cannot create the UART", label);
+		return -1;
+	}
+	machine_add_reset(m, uart_reset_hook, uart);
+	return 0;
+}
+
+static int devices_init(struct machine *m, char *err, size_t errlen)
+{
+	const struct debug_exit_config *dbg = &m->cfg->debug_exit;
+	int i;
+
+	for (i = 0; i < m->cfg->nr_serial; i++)
+		if (m->cfg->serial[i].kind != CHARDEV_NONE &&
+		    serial_init(m, i, err, errlen))
+			return -1;
+	if (dbg->enabled && debug_exit_init(m, dbg->iobase, dbg->iosize)) {
+		snprintf(err, errlen, "-device isa-debug-exit,iobase=0x%x: "
+			 "ports 0x%x-0x%x are already in use", dbg->iobase,
+			 dbg->iobase, dbg->iobase + dbg->iosize - 1);
+		return -1;
+	}
+	if (i8042_init(m) || post_port_init(m)) {
+		snprintf(err, errlen, "platform device ports are in use");
+		return -1;
+	}
+	return 0;
+}
+
+static int memory_init(struct machine *m, char *err, size_t errlen)
+{
+	uint64_t size = m->cfg->ram_size;
+
+	if (size < MIN_RAM_SIZE) {
+		snprintf(err, errlen, "-m: %llu bytes of RAM is too little; "
+			 "kvmlite needs at least 2 MiB",
+			 (unsigned long long)size);
+		return -1;
+	}
+	if (guest_mem_init(&m->mem, size)) {
+		snprintf(err, errlen, "cannot set up guest memory of %llu "
+			 "bytes: %s", (unsigned long long)size,
+			 strerror(errno));
+		return -1;
+	}
+	if (kvm_add_memory(&m->kvm, 0, m->mem.low_size, m->mem.host) ||
+	    (m->mem.high_size &&
+	     kvm_add_memory(&m->kvm, HIGH_RAM_BASE, m->mem.high_size,
+			    m->mem.host + m->mem.low_size))) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int boot_files_init(struct machine *m, char *err, size_t errlen)
+{
+	const struct config *cfg = m->cfg;
+
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "no guest kernel: give one with -kernel "
+			 "FILE (kvmlite has no firmware to boot disks)");
+		return -1;
+	}
+	if (boot_file_map(&m->boot.kernel, "kernel file", cfg->kernel, err,
+			  errlen))
+		return -1;
+	if (cfg->initrd &&
+	    boot_file_map(&m->boot.initrd, "initrd file", cfg->initrd, err,
+			  errlen))
+		return -1;
+	m->boot.cmdline = cfg->append ? cfg->append : "";
+	return 0;
+}
+
+static int vcpus_init(struct machine *m, char *err, size_t errlen)
+{
+	int i;
+
+	m->nr_vcpus = m->cfg->smp.cpus;
+	m->vcpus = calloc(m->nr_vcpus, sizeof(*m->vcpus));
+	if (!m->vcpus)
+		return -1;
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (vcpu_create(m, &m->vcpus[i], i, err, errlen))
+			return -1;
+	return 0;
+}
+
+int machine_init(struct machine *m, const struct config *cfg, char *err,
+		 size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	if (boot_files_init(m, err, errlen) ||
+	    kvm_open(&m->kvm, KVM_DEVICE, err, errlen) ||
+	    cpu_model_init(&m->cpu, cfg->cpu_model, m->kvm.supported_cpuid,
+			   err, errlen) ||
+	    memory_init(m, err, errlen))
+		return -1;
+	if (loader_load(&m->mem, &m->boot, &m->boot_state, err, errlen))
+		return -1;
+	m->pio = bus_new("pio");
+	m->mmio = bus_new("mmio");
+	m->ioloop = ioloop_new();
+	if (cfg->log_unimp)
+		m->unimp_ports = calloc(1, 65536 / 8);
+	if (!m->pio || !m->mmio || !m->ioloop ||
+	    (cfg->log_unimp && !m->unimp_ports)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (devices_init(m, err, errlen))
+		return -1;
+	return vcpus_init(m, err, errlen);
+}
+
+static void kick_all(struct machine *m)
+{
+	int i;
+
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_kick(&m->vcpus[i]);
+}
+
+/* Called with m->lock held: asks every vCPU to park. */
+static void pause_vcpus_locked(struct machine *m)
+{
+	__atomic_store_n(&m->pause, true, __ATOMIC_RELEASE);
+	kick_all(m);
+	pthread_cond_broadcast(&m->cond);
+}
+
+void machine_request_exit(struct machine *m, int status)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->request != MACHINE_EXIT) {
+		m->request = MACHINE_EXIT;
+		m->exit_status = status;
+		pause_vcpus_locked(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void machine_request_reset(struct machine *m)
+{
+	/* -no-reboot: a guest reset ends kvmlite cleanly, as in QEMU. */
+	if (m->cfg->no_reboot) {
+		machine_request_exit(m, 0);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	if (m->request == MACHINE_RUNNING) {
+		m->request = MACHINE_RESET;
+		pause_vcpus_locked(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Waits, with m->lock held, until every vCPU is parked. */
+static int wait_parked_locked(struct machine *m)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += PARK_TIMEOUT_S;
+	while (m->nr_parked < m->nr_vcpus) {
+		if (pthread_cond_timedwait(&m->cond, &m->lock, &deadline) ==
+		    ETIMEDOUT)
+			return -1;
+	}
+	return 0;
+}
+
+static int machine_reset(struct machine *m)
+{
+	struct device_reset *r;
+	char err[256];
+	int i;
+
+	guest_mem_clear(&m->mem);
+	if (loader_load(&m->mem, &m->boot, &m->boot_state, err,
+			sizeof(err))) {
+		error_report("reset: %s", err);
+		return -1;
+	}
+	for (r = m->resets; r; r = r->next)
+		r->reset(r->opaque);
+	for (i = 0; i < m->nr_vcpus; i++) {
+		if (vcpu_reset(&m->vcpus[i])) {
+			error_report("reset of vCPU %d: %s", i,
+				     strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int start_threads(struct machine *m)
+{
+	int i;
+
+	if (ioloop_start(m->ioloop)) {
+		error_report("cannot start the I/O thread");
+		return -1;
+	}
+	for (i = 0; i < m->nr_vcpus; i++) {
+		if (vcpu_start(&m->vcpus[i])) {
+			error_report("cannot start vCPU %d thread", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int machine_run(struct machine *m)
+{
+	int status;
+
+	if (start_threads(m))
+		return 1;
+	pthread_mutex_lock(&m->lock);
+	for (;;) {
+		while (m->request == MACHINE_RUNNING)
+			pthread_cond_wait(&m->cond, &m->lock);
+		if (wait_parked_locked(m) && m->request == MACHINE_RESET) {
+			error_report("reset: a vCPU did not stop");
+			m->request = MACHINE_EXIT;
+			m->exit_status = 1;
+		}
+		if (m->request == MACHINE_EXIT)
+			break;
+		if (machine_reset(m)) {
+			m->request = MACHINE_EXIT;
+			m->exit_status = 1;
+			break;
+		}
+		m->request = MACHINE_RUNNING;
+		__atomic_store_n(&m->pause, false, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&m->cond);
+	}
+	status = m->exit_status;
+	pthread_mutex_unlock(&m->lock);
+	return status;
+}
+
+void machine_close(struct machine *m)
+{
+	int i;
+
+	if (m->ioloop)
+		ioloop_stop(m->ioloop);
+	for (i = 0; i < MAX_SERIAL_PORTS; i++)
+		if (m->serial_chr[i])
+			chardev_close(m->serial_chr[i]);
+}

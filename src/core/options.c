@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line, with QEMU 7.2's syntax and messages: single-dash
+ * options (a double dash works too) whose argument is the next word.  As
+ * in QEMU, a first pass checks every option's name and argument before
+ * any is acted on, so "-version -foo" is an error, not a version.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvmlite/config.h"
+#include "kvmlite/log.h"
+
+#define DEBUG_EXIT_DEVICE	"isa-debug-exit"
+#define DEBUG_EXIT_IOBASE	0x501
+#define DEBUG_EXIT_IOSIZE	2
+#define IO_SPACE_SIZE		0x10000
+#define HELP_INDENT		16
+
+struct parse_ctx {
+	struct config *cfg;
+	const char *opt;	/* the option as typed, e.g. "--m" */
+	char *err;
+	size_t errlen;
+	FILE *out;
+	struct mem_args mem;
+	struct smp_args smp;
+	bool serial_given;	/* even "-serial none" drops the default */
+	bool kvm_requested;	/* so a tcg fallback after it is harmless */
+	bool accel_option;	/* -accel */
+	bool machine_accel;	/* -machine accel= or -enable-kvm */
+};
+
+/* A handler returns 0 to go on, 1 to exit successfully, -1 on error. */
+struct option {
+	const char *name;
+	bool has_arg;
+	int (*handler)(struct parse_ctx *ctx, const char *arg);
+	const char *synopsis;	/* NULL: an alias, listed with its option */
+	const char *help;
+};
+
+/* --- QEMU's "value,key=value" syntax ------------------------------------ */
+
+void opt_iter_init(struct opt_iter *it, const char *opt, const char *text,
+		   const char *implied, bool keyval)
+{
+	it->opt = opt;
+	it->text = text;
+	it->pos = text;
+	it->implied = implied;
+	it->keyval = keyval;
+}
+
+int opt_fail(const struct opt_iter *it, char *err, size_t errlen,
+	     const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s %s: ", it->opt, it->text);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Where the element at @p ends: at a ',' that is not half of ",,". */
+static const char *elem_end(const char *p, bool escapes)
+{
+	while (*p && !(p[0] == ',' && (!escapes || p[1] != ',')))
+		p += p[0] == ',' ? 2 : 1;
+	return p;
+}
+
+/* keyval wants a name: a letter, then letters, digits, '-', '_' or '.'. */
+static bool valid_key(const char *key, size_t len)
+{
+	size_t i;
+
+	if (!len || !isalpha((unsigned char)key[0]))
+		return false;
+	for (i = 1; i < len; i++)
+		if (!isalnum((unsigned char)key[i]) && !strchr("-_.", key[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A bare word after the first element: QemuOpts reads "key" as key=on and
+ * "nokey" as key=off, deprecated; keyval refuses it.
+ */
+static int bare_word(struct opt_iter *it, struct opt_elem *e, char *err,
+		     size_t errlen)
+{
+	if (it->keyval)
+		return opt_fail(it, err, errlen, valid_key(e->key, e->key_len) ?
+				"Expected '=' after parameter '%.*s'" :
+				"Invalid parameter '%.*s'",
+				(int)e->key_len, e->key);
+	e->val = "on";
+	if (e->key_len > 2 && !strncmp(e->key, "no", 2)) {
+		e->key += 2;
+		e->key_len -= 2;
+		e->val = "off";
+	}
+	e->val_len = strlen(e->val);
+	warn_report("%s %s: short-form boolean option '%.*s' deprecated, please use %.*s=%s instead",
+		    it->opt, it->text, (int)e->key_len, e->key,
+		    (int)e->key_len, e->key, e->val);
+	return 1;
+}
+
+/* keyval takes the implied value up to the first comma, unescaped. */
+static int implied_value(struct opt_iter *it, struct opt_elem *e,
+			 const char *p, char *err, size_t errlen)
+{
+	const char *end = elem_end(p, !it->keyval);
+
+	if (it->keyval && end == p)
+		return opt_fail(it, err, errlen, "Invalid parameter ''");
+	e->key = it->implied;
+	e->key_len = strlen(it->implied);
+	e->val = p;
+	e->val_len = end - p;
+	it->pos = *end ? end + 1 : end;
+	return 1;
+}
+
+int opt_next(struct opt_iter *it, struct opt_elem *e, char *err,
+	     size_t errlen)
+{
+	const char *p = it->pos, *end;
+	size_t n = strcspn(p, "=,");
+	bool first = p == it->text;
+
+	if (!*p)
+		return 0;
+	if (first && p[n] != '=' && it->implied)
+		return implied_value(it, e, p, err, errlen);
+	e->key = p;
+	e->key_len = n;
+	end = elem_end(p + n, true);
+	it->pos = *end ? end + 1 : end;
+	if (p[n] != '=')
+		return bare_word(it, e, err, errlen);
+	if (it->keyval && !valid_key(p, n))
+		return opt_fail(it, err, errlen, "Invalid parameter '%.*s'",
+				(int)n, p);
+	e->val = p + n + 1;
+	e->val_len = end - e->val;
+	return 1;
+}
+
+bool opt_key_is(const struct opt_elem *e, const char *key)
+{
+	return strlen(key) == e->key_len && !strncmp(e->key, key, e->key_len);
+}
+
+int opt_val_copy(const struct opt_elem *e, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->val_len; i++, n++) {
+		if (n + 1 >= len)
+			return -1;
+		buf[n] = e->val[i];
+		i += e->val[i] == ',';
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* --- helpers for the option handlers ------------------------------------ */
+
+/* "<option> <arg>: <message>", or just the message if @arg is NULL. */
+static int fail(struct parse_ctx *ctx, const char *arg, const char *fmt, ...)
+{
+	int n = 0;
+	va_list ap;
+
+	if (arg)
+		n = snprintf(ctx->err, ctx->errlen, "%s %s: ", ctx->opt, arg);
+	if (n < 0 || (size_t)n >= ctx->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err + n, ctx->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool val_is(const struct opt_elem *e, const char *s)
+{
+	return strlen(s) == e->val_len && !strncmp(e->val, s, e->val_len);
+}
+
+/* QEMU's spellings of a boolean. */
+static int parse_bool(const struct opt_iter *it, const struct opt_elem *e,
+		      bool *out, char *err, size_t errlen)
+{
+	static const char *const yes[] = { "on", "yes", "true", "y" };
+	static const char *const no[] = { "off", "no", "false", "n" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (val_is(e, yes[i]) || val_is(e, no[i])) {
+			*out = val_is(e, yes[i]);
+			return 0;
+		}
+	}
+	return opt_fail(it, err, errlen, "Parameter '%.*s' expects 'on' or 'off'",
+			(int)e->key_len, e->key);
+}
+
+/* Walks the elements of @it, handing each to @fn; stops at an error. */
+static int for_each_elem(struct parse_ctx *ctx, struct opt_iter *it,
+			 int (*fn)(struct parse_ctx *ctx,
+				   const struct opt_iter *it,
+				   const struct opt_elem *e))
+{
+	struct opt_elem e;
+	int ret;
+
+	while ((ret = opt_next(it, &e, ctx->err, ctx->errlen)) > 0)
+		if (fn(ctx, it, &e))
+			return -1;
+	return ret;
+}
+
+/* The value of the last @key in @text, checking the syntax on the way. */
+static int find_key(struct parse_ctx *ctx, struct opt_iter *it,
+		    const char *key, struct opt_elem *found)
+{
+	struct opt_elem e;
+	int ret;
+
+	found->val = NULL;
+	while ((ret = opt_next(it, &e, ctx->err, ctx->errlen)) > 0)
+		if (opt_key_is(&e, key))
+			*found = e;
+	return ret;
+}
+
+/* --- -help and -version ------------------------------------------------- */
+
+static int handle_help(struct parse_ctx *ctx, const char *arg);
+
+static int handle_version(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	fprintf(ctx->out, "kvmlite version " KVMLITE_VERSION "\n"
+		"Copyright (c) 2026 The kvmlite developers (MIT License)\n");
+	return 1;
+}
+
+/* --- -m, -smp, -cpu ----------------------------------------------------- */
+
+static int handle_memory(struct parse_ctx *ctx, const char *arg)
+{
+	return mem_args_add(&ctx->mem, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+static int handle_smp(struct parse_ctx *ctx, const char *arg)
+{
+	return smp_args_add(&ctx->smp, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+/* The features are checked against the host's CPUID later. */
+static int handle_cpu(struct parse_ctx *ctx, const char *arg)
+{
+	if (!*arg)
+		return fail(ctx, NULL, "%s option cannot be empty", ctx->opt);
+	ctx->cfg->cpu_model = arg;
+	return 0;
+}
+
+/* --- -machine, -accel, -enable-kvm -------------------------------------- */
+
+/*
+ * kvm is the only accelerator.  A tcg after kvm ("accel=kvm:tcg", "-accel
+ * kvm -accel tcg") is QEMU's fallback for hosts without KVM and is never
+ * reached, so it is let through; on its own it is refused.  Messages for
+ * -machine accel= carry no option prefix, as QEMU's don't.
+ */
+static int accel_error(struct parse_ctx *ctx, const struct opt_iter *it,
+		       const char *msg)
+{
+	if (it)
+		return opt_fail(it, ctx->err, ctx->errlen, "%s", msg);
+	return fail(ctx, NULL, "%s", msg);
+}
+
+static int check_accel(struct parse_ctx *ctx, const struct opt_iter *it,
+		       const char *name, size_t len)
+{
+	char msg[128];
+
+	if (len == 3 && !strncmp(name, "kvm", 3)) {
+		ctx->kvm_requested = true;
+		return 0;
+	}
+	if (len == 3 && !strncmp(name, "tcg", 3)) {
+		if (ctx->kvm_requested)
+			return 0;
+		return accel_error(ctx, it, "accelerator 'tcg' is not supported: kvmlite only runs guests with kvm");
+	}
+	snprintf(msg, sizeof(msg), "invalid accelerator %.*s", (int)len, name);
+	return accel_error(ctx, it, msg);
+}
+
+/* accel=kvm[:tcg...], QEMU's list of accelerators to try in turn. */
+static int machine_accel(struct parse_ctx *ctx, const struct opt_elem *e)
+{
+	const char *p = e->val, *end = e->val + e->val_len;
+	size_t n;
+
+	ctx->machine_accel = true;
+	if (p == end)
+		return fail(ctx, NULL, "no accelerator found");
+	for (; p < end; p += n + 1) {
+		n = strcspn(p, ":");
+		if (p + n > end)
+			n = end - p;
+		if (check_accel(ctx, NULL, p, n))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * "pc" and "q35" are accepted so that QEMU command lines just work; the
+ * machine is the same whatever it is called.
+ */
+static int machine_type(struct parse_ctx *ctx, const struct opt_elem *e)
+{
+	static const char *const names[] = { MACHINE_NAME, "pc", "q35" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (val_is(e, names[i]))
+			return 0;
+	return fail(ctx, NULL,
+		    "unsupported machine type '%.*s' (supported: " MACHINE_NAME
+		    ", pc, q35)", (int)e->val_len, e->val);
+}
+
+static int machine_prop(struct parse_ctx *ctx, const struct opt_iter *it,
+			const struct opt_elem *e)
+{
+	(void)it;
+	if (opt_key_is(e, "type"))
+		return machine_type(ctx, e);
+	if (opt_key_is(e, "accel"))
+		return machine_accel(ctx, e);
+	return fail(ctx, NULL, "Property '" MACHINE_NAME "-machine.%.*s' not found",
+		    (int)e->key_len, e->key);
+}
+
+static int handle_machine(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, "type", true);
+	return for_each_elem(ctx, &it, machine_prop);
+}
+
+static int handle_enable_kvm(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->kvm_requested = true;
+	ctx->machine_accel = true;
+	return 0;
+}
+
+/* kvm takes no properties here; the accelerator is set up as kvmlite needs. */
+static int accel_prop(struct parse_ctx *ctx, const struct opt_iter *it,
+		      const struct opt_elem *e)
+{
+	if (opt_key_is(e, "accel"))
+		return 0;
+	return opt_fail(it, ctx->err, ctx->errlen,
+			"Property 'kvm-accel.%.*s' not found",
+			(int)e->key_len, e->key);
+}
+
+static int handle_accel(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_elem accel;
+	struct opt_iter it;
+
+	ctx->accel_option = true;
+	opt_iter_init(&it, ctx->opt, arg, "accel", false);
+	if (find_key(ctx, &it, "accel", &accel))
+		return -1;
+	if (!accel.val)
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"Parameter 'accel' is missing");
+	if (check_accel(ctx, &it, accel.val, accel.val_len))
+		return -1;
+	opt_iter_init(&it, ctx->opt, arg, "accel", false);
+	return for_each_elem(ctx, &it, accel_prop);
+}
+
+/* --- -name -------------------------------------------------------------- */
+
+static int name_copy(const struct opt_iter *it, const struct opt_elem *e,
+		     char *buf, char *err, size_t errlen)
+{
+	if (opt_val_copy(e, buf, NAME_MAX_LEN))
+		return opt_fail(it, err, errlen,
+				"Parameter '%.*s' is longer than %d bytes",
+				(int)e->key_len, e->key, NAME_MAX_LEN - 1);
+	return 0;
+}
+
+static int name_prop(struct parse_ctx *ctx, const struct opt_iter *it,
+		     const struct opt_elem *e)
+{
+	struct config *cfg = ctx->cfg;
+
+	if (opt_key_is(e, "guest"))
+		return name_copy(it, e, cfg->name, ctx->err, ctx->errlen);
+	if (opt_key_is(e, "process"))
+		return name_copy(it, e, cfg->process_name, ctx->err,
+				 ctx->errlen);
+	if (opt_key_is(e, "debug-threads"))
+		return parse_bool(it, e, &cfg->debug_threads, ctx->err,
+				  ctx->errlen);
+	return opt_fail(it, ctx->err, ctx->errlen, "Invalid parameter '%.*s'",
+			(int)e->key_len, e->key);
+}
+
+/* Repeated -name options merge key by key, as in QEMU. */
+static int handle_name(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, "guest", false);
+	return for_each_elem(ctx, &it, name_prop);
+}
+
+/* --- -kernel, -initrd, -append, -no-reboot ------------------------------ */
+
+static int handle_kernel(struct parse_ctx *ctx, const char *arg)
+{
+	ctx->cfg->kernel = arg;
+	return 0;
+}
+
+static int handle_initrd(struct parse_ctx *ctx, const char *arg)
+{
+	ctx->cfg->initrd = arg;
+	return 0;
+}
+
+static int handle_append(struct parse_ctx *ctx, const char *arg)
+{
+	ctx->cfg->append = arg;
+	return 0;
+}
+
+static int handle_no_reboot(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->cfg->no_reboot = true;
+	return 0;
+}
+
+/* --- -nographic, -display, -serial -------------------------------------- */
+
+static int handle_nographic(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->cfg->nographic = true;
+	return 0;
+}
+
+/* QEMU's display types; all but "none" need a graphical console. */
+static int display_type(struct parse_ctx *ctx, const struct opt_iter *it,
+			const struct opt_elem *e)
+{
+	static const char *const graphical[] = {
+		"gtk", "sdl", "egl-headless", "curses", "dbus", "spice-app",
+	};
+	size_t i;
+
+	if (val_is(e, "none"))
+		return 0;
+	for (i = 0; i < sizeof(graphical) / sizeof(graphical[0]); i++)
+		if (val_is(e, graphical[i]))
+			return opt_fail(it, ctx->err, ctx->errlen,
+					"display '%s' is not supported: kvmlite has no graphical console (use -display none or -nographic)",
+					graphical[i]);
+	return opt_fail(it, ctx->err, ctx->errlen,
+			"Parameter 'type' does not accept value '%.*s'",
+			(int)e->val_len, e->val);
+}
+
+static int display_prop(struct parse_ctx *ctx, const struct opt_iter *it,
+			const struct opt_elem *e)
+{
+	if (opt_key_is(e, "type"))
+		return 0;
+	return opt_fail(it, ctx->err, ctx->errlen,
+			"Parameter '%.*s' is unexpected",
+			(int)e->key_len, e->key);
+}
+
+/* QEMU checks the type before anything else the display is given. */
+static int handle_display(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_elem type;
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, "type", true);
+	if (find_key(ctx, &it, "type", &type))
+		return -1;
+	if (!type.val)
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"Parameter 'type' is missing");
+	if (display_type(ctx, &it, &type))
+		return -1;
+	opt_iter_init(&it, ctx->opt, arg, "type", true);
+	return for_each_elem(ctx, &it, display_prop);
+}
+
+static bool stdio_in_use(const struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nr_serial; i++)
+		if (cfg->serial[i].kind == CHARDEV_STDIO)
+			return true;
+	return false;
+}
+
+/* As in QEMU, "none" takes no port: "-serial none -serial pty" is COM1. */
+static int handle_serial(struct parse_ctx *ctx, const char *arg)
+{
+	struct config *cfg = ctx->cfg;
+	struct chardev_spec spec;
+	char msg[512];
+
+	ctx->serial_given = true;
+	if (chardev_parse(arg, &spec, msg, sizeof(msg)))
+		return fail(ctx, arg, "%s", msg);
+	if (spec.kind == CHARDEV_NONE)
+		return 0;
+	if (cfg->nr_serial == MAX_SERIAL_PORTS)
+		return fail(ctx, arg, "too many serial ports (kvmlite has %d)",
+			    MAX_SERIAL_PORTS);
+	if (spec.kind == CHARDEV_STDIO && stdio_in_use(cfg))
+		return fail(ctx, arg,
+			    "cannot use stdio by multiple character devices");
+	cfg->serial[cfg->nr_serial++] = spec;
+	return 0;
+}
+
+/* --- -device isa-debug-exit --------------------------------------------- */
+
+/* A uint32 property, in any C base; "-1" is out of range, not a wrap. */
+static int device_u32(struct parse_ctx *ctx, const struct opt_iter *it,
+		      const struct opt_elem *e, uint32_t *out)
+{
+	char buf[64], *end = buf;
+	unsigned long long val = 0;
+
+	if (!opt_val_copy(e, buf, sizeof(buf))) {
+		errno = 0;
+		val = strtoull(buf, &end, 0);
+	}
+	if (end == buf || *end || errno)
+		return opt_fail(it, ctx->err, ctx->errlen,
+				"Parameter '%.*s' expects integer",
+				(int)e->key_len, e->key);
+	if (val > UINT32_MAX)
+		return opt_fail(it, ctx->err, ctx->errlen,
+				"Parameter '%.*s' expects uint32_t",
+				(int)e->key_len, e->key);
+	*out = val;
+	return 0;
+}
+
+struct debug_exit_props {
+	uint32_t iobase;
+	uint32_t iosize;
+};
+
+static int device_prop(struct parse_ctx *ctx, const struct opt_iter *it,
+		       const struct opt_elem *e, struct debug_exit_props *p)
+{
+	if (opt_key_is(e, "driver") || opt_key_is(e, "id"))
+		return 0;
+	if (opt_key_is(e, "iobase"))
+		return device_u32(ctx, it, e, &p->iobase);
+	if (opt_key_is(e, "iosize"))
+		return device_u32(ctx, it, e, &p->iosize);
+	return opt_fail(it, ctx->err, ctx->errlen,
+			"Property '" DEBUG_EXIT_DEVICE ".%.*s' not found",
+			(int)e->key_len, e->key);
+}
+
+/*
+ * QEMU takes any uint32 and maps what falls inside the 64 KiB port space;
+ * kvmlite refuses a range that would be partly or wholly unreachable.
+ */
+static int device_check_range(struct parse_ctx *ctx,
+			      const struct opt_iter *it,
+			      const struct debug_exit_props *p)
+{
+	if (!p->iosize)
+		return opt_fail(it, ctx->err, ctx->errlen,
+				"iosize must be at least 1");
+	if (p->iobase >= IO_SPACE_SIZE ||
+	    p->iosize > IO_SPACE_SIZE - p->iobase)
+		return opt_fail(it, ctx->err, ctx->errlen,
+				"ports 0x%x-0x%llx are outside the I/O port space (0x0-0xffff)",
+				p->iobase,
+				(unsigned long long)p->iobase + p->iosize - 1);
+	return 0;
+}
+
+static int device_props(struct parse_ctx *ctx, const char *arg)
+{
+	struct debug_exit_props p = { DEBUG_EXIT_IOBASE, DEBUG_EXIT_IOSIZE };
+	struct debug_exit_config *dbg = &ctx->cfg->debug_exit;
+	struct opt_iter it;
+	struct opt_elem e;
+	int ret;
+
+	opt_iter_init(&it, ctx->opt, arg, "driver", false);
+	while ((ret = opt_next(&it, &e, ctx->err, ctx->errlen)) > 0)
+		if (device_prop(ctx, &it, &e, &p))
+			return -1;
+	if (ret || device_check_range(ctx, &it, &p))
+		return -1;
+	dbg->enabled = true;
+	dbg->iobase = p.iobase;
+	dbg->iosize = p.iosize;
+	return 0;
+}
+
+static int handle_device(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_elem driver;
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, "driver", false);
+	if (find_key(ctx, &it, "driver", &driver))
+		return -1;
+	if (!driver.val)
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"Parameter 'driver' is missing");
+	if (!val_is(&driver, DEBUG_EXIT_DEVICE))
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"'%.*s' is not a valid device model name",
+				(int)driver.val_len, driver.val);
+	if (ctx->cfg->debug_exit.enabled)
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"only one " DEBUG_EXIT_DEVICE " device is supported");
+	return device_props(ctx, arg);
+}
+
+/* --- -d, -D ------------------------------------------------------------- */
+
+static const char log_items_help[] =
+	"Log items (comma separated):\n"
+	"unimp           log guest accesses to unimplemented I/O ports and MMIO\n";
+
+/* Each -d replaces the previous one's items, as in QEMU. */
+static int handle_log_items(struct parse_ctx *ctx, const char *arg)
+{
+	const char *p = arg;
+	size_t n;
+
+	if (!strcmp(arg, "help")) {
+		fputs(log_items_help, ctx->out);
+		return 1;
+	}
+	ctx->cfg->log_unimp = false;
+	for (;; p += n + 1) {
+		n = strcspn(p, ",");
+		if (n != 5 || strncmp(p, "unimp", 5))
+			return fail(ctx, arg, "unknown log item '%.*s' (valid items: unimp)",
+				    (int)n, p);
+		ctx->cfg->log_unimp = true;
+		if (!p[n])
+			return 0;
+	}
+}
+
+static int handle_log_file(struct parse_ctx *ctx, const char *arg)
+{
+	ctx->cfg->log_file = arg;
+	return 0;
+}
+
+/* --- the table and the passes over argv --------------------------------- */
+
+static const struct option options[] = {
+	{ "h", false, handle_help, "-h or -help", "display this help and exit" },
+	{ "help", false, handle_help, NULL, NULL },
+	{ "version", false, handle_version, "-version",
+	  "display version information and exit" },
+	{ "machine", true, handle_machine,
+	  "-machine [type=]name[,accel=kvm]",
+	  "machine type: kvmlite (default); pc and q35 are aliases of it" },
+	{ "M", true, handle_machine, NULL, NULL },
+	{ "accel", true, handle_accel, "-accel kvm",
+	  "use KVM (the only accelerator, and the default)" },
+	{ "enable-kvm", false, handle_enable_kvm, "-enable-kvm",
+	  "same as -accel kvm" },
+	{ "cpu", true, handle_cpu, "-cpu model[,+feat][,-feat][,feat=on|off]",
+	  "CPU model (host or max) with CPUID features added or removed" },
+	{ "smp", true, handle_smp,
+	  "-smp [[cpus=]n][,maxcpus=n][,sockets=n][,dies=n][,cores=n][,threads=n]",
+	  "number of vCPUs (default 1, at most 255) and their topology" },
+	{ "m", true, handle_memory, "-m [size=]megs[,slots=n,maxmem=size]",
+	  "guest RAM in MiB, or with a suffix k, M, G, T, P or E (default 128M)" },
+	{ "name", true, handle_name,
+	  "-name string[,process=name][,debug-threads=on|off]",
+	  "name of the guest; process= names the kvmlite process" },
+	{ "kernel", true, handle_kernel, "-kernel file",
+	  "kernel to boot: a PVH, multiboot or 64-bit ELF image" },
+	{ "initrd", true, handle_initrd, "-initrd file",
+	  "initial ram disk for the -kernel" },
+	{ "append", true, handle_append, "-append cmdline",
+	  "command line for the -kernel" },
+	{ "nographic", false, handle_nographic, "-nographic",
+	  "serial port on the terminal with Ctrl-A escapes (C-a h for help)" },
+	{ "display", true, handle_display, "-display none",
+	  "no display (kvmlite has no graphical console)" },
+	{ "serial", true, handle_serial, "-serial dev",
+	  "serial port: stdio, null, none, pty, file:path, unix:path[,server[,nowait]]; up to 4" },
+	{ "device", true, handle_device,
+	  "-device isa-debug-exit[,iobase=port][,iosize=n]",
+	  "port that exits kvmlite with status (value << 1) | 1 (default 0x501)" },
+	{ "no-reboot", false, handle_no_reboot, "-no-reboot",
+	  "exit instead of rebooting" },
+	{ "d", true, handle_log_items, "-d item[,...]",
+	  "log the given items (use '-d help' for a list)" },
+	{ "D", true, handle_log_file, "-D logfile",
+	  "write the log to logfile instead of stderr" },
+	{ NULL, false, NULL, NULL, NULL },
+};
+
+/* QEMU's layout: synopsis, then the description from column 16. */
+static int handle_help(struct parse_ctx *ctx, const char *arg)
+{
+	const struct option *o;
+	int len;
+
+	(void)arg;
+	fprintf(ctx->out, "kvmlite version " KVMLITE_VERSION "\n"
+		"usage: kvmlite [options]\n\n");
+	for (o = options; o->name; o++) {
+		if (!o->synopsis)
+			continue;
+		len = fprintf(ctx->out, "%s", o->synopsis);
+		if (len >= HELP_INDENT) {
+			fputc('\n', ctx->out);
+			len = 0;
+		}
+		fprintf(ctx->out, "%*s%s\n", HELP_INDENT - len, "", o->help);
+	}
+	fprintf(ctx->out, "\nWhen using -nographic, press 'ctrl-a h' to get some help.\n");
+	return 1;
+}
+
+static const struct option *find_option(const char *word)
+{
+	const struct option *o;
+
+	word += word[1] == '-' ? 2 : 1;
+	for (o = options; o->name; o++)
+		if (!strcmp(o->name, word))
+			return o;
+	return NULL;
+}
+
+/* Pass 1: every option exists and has its argument. */
+static int check_options(struct parse_ctx *ctx, int argc, char **argv)
+{
+	const struct option *o;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-')
+			continue;
+		o = find_option(argv[i]);
+		if (!o)
+			return fail(ctx, NULL, "%s: invalid option", argv[i]);
+		if (o->has_arg && ++i >= argc)
+			return fail(ctx, NULL, "%s: requires an argument",
+				    argv[i - 1]);
+	}
+	return 0;
+}
+
+/* Pass 2: act on them in order. */
+static int run_options(struct parse_ctx *ctx, int argc, char **argv)
+{
+	const struct option *o;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		/* QEMU would take a disk image; kvmlite has no disks. */
+		if (argv[i][0] != '-')
+			return fail(ctx, NULL, "%s: disk images are not supported",
+				    argv[i]);
+		o = find_option(argv[i]);
+		ctx->opt = argv[i];
+		ret = o->handler(ctx, o->has_arg ? argv[++i] : NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* No -serial at all: COM1 on stdio, there being no graphical console. */
+static void finish_serial(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	int i;
+
+	if (!ctx->serial_given) {
+		memset(&cfg->serial[0], 0, sizeof(cfg->serial[0]));
+		cfg->serial[0].kind = CHARDEV_STDIO;
+		cfg->nr_serial = 1;
+	}
+	for (i = 0; i < cfg->nr_serial; i++)
+		if (cfg->serial[i].kind == CHARDEV_STDIO)
+			cfg->serial[i].mux_escapes = cfg->nographic;
+}
+
+/* What can only be checked once the whole command line is known. */
+static int finish(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+
+	if (ctx->accel_option && ctx->machine_accel)
+		return fail(ctx, NULL,
+			    "The -accel and \"-machine accel=\" options are incompatible");
+	if (smp_args_finish(&ctx->smp, &cfg->smp, ctx->err, ctx->errlen) ||
+	    mem_args_finish(&ctx->mem, &cfg->ram_size, ctx->err, ctx->errlen))
+		return -1;
+	if (cfg->append && !cfg->kernel)
+		return fail(ctx, NULL, "-append only allowed with -kernel option");
+	if (cfg->initrd && !cfg->kernel)
+		return fail(ctx, NULL, "-initrd only allowed with -kernel option");
+	finish_serial(ctx);
+	return 0;
+}
+
+enum config_result config_parse(struct config *cfg, int argc, char **argv,
+				char *err, size_t errlen, FILE *out)
+{
+	struct parse_ctx ctx;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.err = err;
+	ctx.errlen = errlen;
+	ctx.out = out;
+	ret = check_options(&ctx, argc, argv);
+	if (!ret)
+		ret = run_options(&ctx, argc, argv);
+	if (!ret)
+		ret = finish(&ctx);
+	if (ret > 0)
+		return CONFIG_EXIT_OK;
+	return ret ? CONFIG_ERROR : CONFIG_RUN;
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU threads: one pthread per vCPU running KVM_RUN and dispatching its
+ * port and MMIO exits to the buses.  The main thread stops them by
+ * setting immediate_exit and sending SIGUSR1, which makes a KVM_RUN in
+ * progress, or about to start, return at once.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvmlite/bus.h"
+#include "kvmlite/log.h"
+#include "kvmlite/machine.h"
+
+#define KICK_SIGNAL SIGUSR1
+
+#define CR0_PE		(1ULL << 0)
+#define CR0_ET		(1ULL << 4)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+
+/* What a vCPU looked like when created, for machine reset. */
+struct vcpu_reset_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_lapic_state lapic;
+	struct kvm_mp_state mp_state;
+};
+
+static int set_cpuid(struct vcpu *vcpu)
+{
+	struct machine *m = vcpu->machine;
+	int tsc_khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+	struct kvm_cpuid2 *cpuid;
+	int ret;
+
+	cpuid = cpuid_for_vcpu(&m->cpu, vcpu->apic_id, m->nr_vcpus,
+			       tsc_khz > 0 ? tsc_khz : 0);
+	if (!cpuid)
+		return -1;
+	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+	return ret;
+}
+
+static int save_reset_state(struct vcpu *vcpu)
+{
+	struct vcpu_reset_state *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return -1;
+	vcpu->reset_state = rs;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &rs->regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &rs->sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_FPU, &rs->fpu) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_LAPIC, &rs->lapic) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &rs->mp_state) < 0)
+		return -1;
+	return 0;
+}
+
+static void flat_segment(struct kvm_segment *seg, uint16_t selector,
+			 uint8_t type, bool long_mode)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->selector = selector;
+	seg->limit = 0xffffffff;
+	seg->type = type;
+	seg->present = 1;
+	seg->s = 1;
+	seg->g = 1;
+	seg->l = long_mode;
+	seg->db = !long_mode;
+}
+
+static void boot_sregs(struct kvm_sregs *sregs, const struct boot_state *bs)
+{
+	bool lm = bs->mode == BOOT_LONG64;
+
+	flat_segment(&sregs->cs, lm ? BOOT_CS64 : BOOT_CS32, 0xb, lm);
+	flat_segment(&sregs->ds, BOOT_DS, 0x3, false);
+	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+	memset(&sregs->tr, 0, sizeof(sregs->tr));
+	sregs->tr.selector = BOOT_TSS;
+	sregs->tr.limit = 0x67;
+	sregs->tr.type = 0xb;
+	sregs->tr.present = 1;
+	sregs->gdt.base = BOOT_GDT_ADDR;
+	sregs->gdt.limit = BOOT_TSS + 15;
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;
+	sregs->cr0 = CR0_PE | CR0_ET;
+	sregs->cr3 = 0;
+	sregs->cr4 = 0;
+	sregs->efer = 0;
+	if (lm) {
+		sregs->cr0 |= CR0_PG;
+		sregs->cr3 = BOOT_PML4_ADDR;
+		sregs->cr4 = CR4_PAE;
+		sregs->efer = EFER_LME | EFER_LMA;
+	}
+}
+
+static int set_boot_state(struct vcpu *vcpu, const struct boot_state *bs)
+{
+	struct kvm_regs regs = { 0 };
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	boot_sregs(&sregs, bs);
+	regs.rflags = 0x2;
+	regs.rip = bs->entry;
+	regs.rax = bs->rax;
+	regs.rbx = bs->rbx;
+	regs.rsi = bs->rsi;
+	regs.rdi = bs->rdi;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return -1;
+	return 0;
+}
+
+int vcpu_create(struct machine *m, struct vcpu *vcpu, int index, char *err,
+		size_t errlen)
+{
+	vcpu->machine = m;
+	vcpu->index = index;
+	vcpu->apic_id = index;
+	vcpu->fd = ioctl(m->kvm.vm_fd, KVM_CREATE_VCPU, vcpu->apic_id);
+	if (vcpu->fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VCPU %d: %s", index,
+			 strerror(errno));
+		return -1;
+	}
+	vcpu->run = mmap(NULL, m->kvm.run_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		snprintf(err, errlen, "mmap of vCPU %d: %s", index,
+			 strerror(errno));
+		return -1;
+	}
+	if (set_cpuid(vcpu) < 0 || save_reset_state(vcpu) < 0 ||
+	    vcpu_reset(vcpu) < 0) {
+		snprintf(err, errlen, "setting up vCPU %d: %s", index,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vcpu_reset(struct vcpu *vcpu)
+{
+	struct vcpu_reset_state *rs = vcpu->reset_state;
+
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &rs->regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_SREGS, &rs->sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_FPU, &rs->fpu) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_LAPIC, &rs->lapic) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_MP_STATE, &rs->mp_state) < 0)
+		return -1;
+	/* Only the boot processor runs the kernel; APs wait for SIPI. */
+	if (vcpu->index == 0)
+		return set_boot_state(vcpu, &vcpu->machine->boot_state);
+	return 0;
+}
+
+static void log_unimp_port(struct vcpu *vcpu, uint16_t port, bool is_write)
+{
+	struct machine *m = vcpu->machine;
+	uint8_t bit = 1U << (port & 7);
+
+	if (!m->unimp_ports ||
+	    (__atomic_fetch_or(&m->unimp_ports[port >> 3], bit,
+			       __ATOMIC_RELAXED) & bit))
+		return;
+	log_msg("unimplemented port 0x%04x %s", port,
+		is_write ? "write" : "read");
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint32_t i;
+
+	for (i = 0; i < run->io.count; i++, data += run->io.size)
+		if (!bus_access(vcpu->machine->pio, run->io.port, data,
+				run->io.size, is_write))
+			log_unimp_port(vcpu, run->io.port, is_write);
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len;
+
+	if (len > sizeof(run->mmio.data))
+		len = sizeof(run->mmio.data);
+	if (!bus_access(vcpu->machine->mmio, run->mmio.phys_addr,
+			run->mmio.data, len, run->mmio.is_write) &&
+	    vcpu->machine->cfg->log_unimp)
+		log_msg("unimplemented MMIO 0x%llx %s",
+			(unsigned long long)run->mmio.phys_addr,
+			run->mmio.is_write ? "write" : "read");
+}
+
+static void guest_failed(struct vcpu *vcpu, const char *what)
+{
+	error_report("vCPU %d: %s", vcpu->index, what);
+	vcpu_dump_registers(vcpu, stderr);
+	machine_request_exit(vcpu->machine, 1);
+}
+
+static void handle_internal_error(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char msg[256];
+	size_t used;
+	uint32_t i;
+
+	used = snprintf(msg, sizeof(msg), "KVM internal error, suberror %u",
+			run->internal.suberror);
+	for (i = 0; i < run->internal.ndata && i < 16 && used < sizeof(msg);
+	     i++)
+		used += snprintf(msg + used, sizeof(msg) - used, " 0x%llx",
+				 (unsigned long long)run->internal.data[i]);
+	guest_failed(vcpu, msg);
+}
+
+static void handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char msg[96];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		break;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		break;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_INTR:
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault resets a PC. */
+		machine_request_reset(vcpu->machine);
+		break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			machine_request_reset(vcpu->machine);
+		else
+			machine_request_exit(vcpu->machine, 0);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(vcpu);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(msg, sizeof(msg), "VM entry failed, reason 0x%llx",
+			 (unsigned long long)
+			 run->fail_entry.hardware_entry_failure_reason);
+		guest_failed(vcpu, msg);
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "unexpected KVM exit reason %u",
+			 run->exit_reason);
+		guest_failed(vcpu, msg);
+		break;
+	}
+}
+
+/* Parks while the main thread has the machine stopped. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct machine *m = vcpu->machine;
+
+	pthread_mutex_lock(&m->lock);
+	m->nr_parked++;
+	pthread_cond_broadcast(&m->cond);
+	while (m->pause)
+		pthread_cond_wait(&m->cond, &m->lock);
+	m->nr_parked--;
+	vcpu->run->immediate_exit = 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void *vcpu_thread(void *opaque)
+{
+	struct vcpu *vcpu = opaque;
+	struct machine *m = vcpu->machine;
+	sigset_t set;
+
+	vcpu->tid = gettid();
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	for (;;) {
+		if (__atomic_load_n(&m->pause, __ATOMIC_ACQUIRE))
+			vcpu_park(vcpu);
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			error_report("vCPU %d: KVM_RUN: %s", vcpu->index,
+				     strerror(errno));
+			machine_request_exit(m, 1);
+			continue;
+		}
+		handle_exit(vcpu);
+	}
+	return NULL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	static const struct sigaction sa = { .sa_handler = kick_handler };
+	char name[16];
+
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	if (pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu))
+		return -1;
+	/* The name QEMU gives with debug-threads=on; pinning scripts use it. */
+	snprintf(name, sizeof(name), "CPU %d/KVM", vcpu->index);
+	pthread_setname_np(vcpu->thread, name);
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_kill(vcpu->thread, KICK_SIGNAL);
+}
+
+static void dump_segment(FILE *out, const char *name,
+			 const struct kvm_segment *s)
+{
+	fprintf(out, "%s =%04x %016llx %08x %08x\n", name, s->selector,
+		(unsigned long long)s->base, s->limit,
+		(s->type << 8) | (s->s << 12) | (s->dpl << 13) |
+		(s->present << 15) | (s->avl << 20) | (s->l << 21) |
+		(s->db << 22) | (s->g << 23));
+}
+
+void vcpu_dump_registers(struct vcpu *vcpu, FILE *out)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(out, "registers unavailable: %s\n", strerror(errno));
+		return;
+	}
+	fprintf(out, "RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n"
+		"RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n"
+		"R8 =%016llx R9 =%016llx R10=%016llx R11=%016llx\n"
+		"R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n"
+		"RIP=%016llx RFL=%08llx\n",
+		r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
+		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
+		r.rip, r.rflags);
+	dump_segment(out, "ES ", &s.es);
+	dump_segment(out, "CS ", &s.cs);
+	dump_segment(out, "SS ", &s.ss);
+	dump_segment(out, "DS ", &s.ds);
+	dump_segment(out, "FS ", &s.fs);
+	dump_segment(out, "GS ", &s.gs);
+	dump_segment(out, "LDT", &s.ldt);
+	dump_segment(out, "TR ", &s.tr);
+	fprintf(out, "GDT=     %016llx %08x\nIDT=     %016llx %08x\n"
+		"CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx\n"
+		"EFER=%016llx\n", s.gdt.base, s.gdt.limit, s.idt.base,
+		s.idt.limit, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+}

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A plain x86-64 ELF kernel: entered at e_entry in long mode on identity
+ * page tables, with the command line in rdi and, for guests that want the
+ * memory map, an hvm_start_info in rsi.
+ */
+#include <stdio.h>
+
+#include "loader_priv.h"
+
+static int elf64_load(struct guest_mem *mem, const struct boot_files *files,
+		      struct boot_state *state, char *err, size_t errlen)
+{
+	struct elf_image elf;
+	uint64_t end, initrd;
+
+	if (!elf_parse(&files->kernel, &elf) || !elf.is64)
+		return 0;
+	if (elf.machine != EM_X86_64) {
+		snprintf(err, errlen, "%s: ELF64 file for machine %u, not "
+			 "x86-64", files->kernel.path, elf.machine);
+		return -1;
+	}
+	if (elf_load(&elf, mem, &end, err, errlen) ||
+	    boot_write_cmdline(mem, NULL, files->cmdline, err, errlen) ||
+	    boot_write_page_tables(mem, err, errlen))
+		return -1;
+	initrd = boot_place_initrd(mem, files, end, err, errlen);
+	if (files->initrd.size && !initrd)
+		return -1;
+	boot_write_gdt(mem);
+	pvh_write_start_info(mem, files, initrd);
+	state->format = "elf64";
+	state->mode = BOOT_LONG64;
+	state->entry = elf.entry;
+	state->rdi = BOOT_CMDLINE_ADDR;
+	state->rsi = BOOT_INFO_ADDR;
+	return 1;
+}
+
+const struct loader_format elf64_format = { "ELF64", elf64_load };

@@ -1,0 +1,86 @@
+# Helpers for the guest test suites: boot a guest with a timeout and check
+# its exit status and serial output.  Each check prints "PASS name" or
+# "FAIL name" for tests/run.sh to count.
+KVMLITE=${KVMLITE:-./kvmlite}
+GUESTS=${GUESTS:-build/guests}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
+DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=4"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# run_vm OUT ERR -- ARGS...: runs kvmlite; sets $status.
+run_vm() {
+	local out=$1 err=$2
+	shift 3
+	timeout "$BOOT_TIMEOUT" "$KVMLITE" "$@" </dev/null >"$out" 2>"$err"
+	status=$?
+}
+
+pass() { echo "PASS $1"; }
+
+fail() {
+	echo "FAIL $1"
+	shift
+	local line
+	for line in "$@"; do echo "  $line"; done
+}
+
+# check NAME STATUS GREP-PATTERN... -- KVMLITE-ARGS...
+# Boots, then requires the exit status and every pattern in stdout.
+check() {
+	local name=$1 want=$2 pat
+	local -a pats=()
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		pats+=("$1")
+		shift
+	done
+	shift
+	run_vm "$TMP/out" "$TMP/err" -- "$@"
+	if [ "$status" != "$want" ]; then
+		fail "$name" "exit status $status, expected $want" \
+			"stdout: $(tail -c 600 "$TMP/out")" \
+			"stderr: $(tail -c 600 "$TMP/err")"
+		return
+	fi
+	for pat in "${pats[@]}"; do
+		if ! grep -qE -- "$pat" "$TMP/out"; then
+			fail "$name" "output lacks /$pat/" \
+				"stdout: $(tail -c 600 "$TMP/out")"
+			return
+		fi
+	done
+	pass "$name"
+}
+
+# check_error NAME STDERR-PATTERN -- ARGS...: a user error is one line on
+# stderr naming the input, and exit status 1.
+check_error() {
+	local name=$1 pat=$2
+	shift 3
+	run_vm "$TMP/out" "$TMP/err" -- "$@"
+	if [ "$status" != 1 ]; then
+		fail "$name" "exit status $status, expected 1" \
+			"stderr: $(cat "$TMP/err")"
+	elif [ "$(wc -l <"$TMP/err")" != 1 ]; then
+		fail "$name" "expected one line on stderr:" "$(cat "$TMP/err")"
+	elif ! grep -qE -- "$pat" "$TMP/err"; then
+		fail "$name" "stderr lacks /$pat/: $(cat "$TMP/err")"
+	else
+		pass "$name"
+	fi
+}
+
+have_qemu() {
+	command -v qemu-system-x86_64 >/dev/null && [ -w /dev/kvm ]
+}
+
+# check_qemu NAME STATUS PATTERN... -- QEMU-ARGS...: the same guest under
+# QEMU's microvm, so the guest is known good independently of kvmlite.
+check_qemu() {
+	if ! have_qemu; then
+		echo "SKIP $1 (qemu-system-x86_64 not installed)"
+		return
+	fi
+	KVMLITE="qemu-system-x86_64" check "$@"
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMLITE_TESTS_CHECK_H
+#define KVMLITE_TESTS_CHECK_H
+
+/*
+ * A minimal unit test harness.  Each TEST() is one case; the runner prints
+ * "PASS name" or "FAIL name" per case, which tests/run.sh counts.
+ *
+ *	TEST(parses_megabytes) { CHECK_EQ(x, 1); }
+ *	int main(void) { RUN(parses_megabytes); return check_summary(); }
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_case_failed;
+static int check_cases_failed;
+
+#define TEST(name) static void test_##name(void)
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			printf("  %s:%d: CHECK(%s) failed\n", __FILE__,	\
+			       __LINE__, #cond);			\
+			check_case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define CHECK_EQ(a, b)							\
+	do {								\
+		unsigned long long check_a_ = (unsigned long long)(a);	\
+		unsigned long long check_b_ = (unsigned long long)(b);	\
+		if (check_a_ != check_b_) {				\
+			printf("  %s:%d: %s == %s: 0x%llx != 0x%llx\n",	\
+			       __FILE__, __LINE__, #a, #b, check_a_,	\
+			       check_b_);				\
+			check_case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define CHECK_STR(a, b)							\
+	do {								\
+		const char *check_a_ = (a), *check_b_ = (b);		\
+		if (strcmp(check_a_, check_b_) != 0) {			\
+			printf("  %s:%d: %s:\n    got  \"%s\"\n"	\
+			       "    want \"%s\"\n", __FILE__, __LINE__,	\
+			       #a, check_a_, check_b_);			\
+			check_case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define RUN(name)							\
+	do {								\
+		check_case_failed = 0;					\
+		test_##name();						\
+		printf("%s %s\n", check_case_failed ? "FAIL" : "PASS",	\
+		       #name);						\
+		check_cases_failed += check_case_failed;		\
+	} while (0)
+
+static inline int check_summary(void)
+{
+	return check_cases_failed ? 1 : 0;
+}
+
+#endif

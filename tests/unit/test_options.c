@@ -1,0 +1,1192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command-line parser against QEMU 7.2's observed behaviour: values,
+ * defaults and the exact text of every message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "kvmlite/config.h"
+
+#define KiB	(1ULL << 10)
+#define MiB	(1ULL << 20)
+#define GiB	(1ULL << 30)
+
+static struct config cfg;
+static char err[1024];
+static char output[16384];	/* what -help and -version print */
+static char warnings[4096];	/* what went to stderr */
+
+static FILE *capture_file;
+static int saved_stderr = -1;
+
+/* Sends stderr (warn_report) to a temporary file until capture_end(). */
+static void capture_begin(void)
+{
+	fflush(stderr);
+	capture_file = tmpfile();
+	saved_stderr = dup(2);
+	dup2(fileno(capture_file), 2);
+}
+
+static void capture_end(void)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	rewind(capture_file);
+	n = fread(warnings, 1, sizeof(warnings) - 1, capture_file);
+	warnings[n] = '\0';
+	fclose(capture_file);
+}
+
+/* @args is NULL-terminated and starts after argv[0]. */
+static enum config_result parse_args(const char **args)
+{
+	const char *argv[64] = { "kvmlite" };
+	enum config_result ret;
+	FILE *out;
+	int argc = 1;
+
+	while (*args)
+		argv[argc++] = *args++;
+	memset(output, 0, sizeof(output));
+	strcpy(err, "(no error)");
+	out = fmemopen(output, sizeof(output) - 1, "w");
+	capture_begin();
+	ret = config_parse(&cfg, argc, (char **)argv, err, sizeof(err), out);
+	capture_end();
+	fclose(out);
+	return ret;
+}
+
+#define PARSE(...)	parse_args((const char *[]){ __VA_ARGS__, NULL })
+#define PARSE_NONE()	parse_args((const char *[]){ NULL })
+
+#define EXPECT_RUN(...)							\
+	do {								\
+		CHECK_EQ(PARSE(__VA_ARGS__), CONFIG_RUN);		\
+		CHECK_STR(err, "(no error)");				\
+	} while (0)
+
+#define EXPECT_ERROR(msg, ...)						\
+	do {								\
+		CHECK_EQ(PARSE(__VA_ARGS__), CONFIG_ERROR);		\
+		CHECK_STR(err, msg);					\
+	} while (0)
+
+static int size_of(const char *text, uint64_t unit, uint64_t *out)
+{
+	int ret;
+
+	*out = 0;
+	capture_begin();
+	ret = parse_size(text, unit, out);
+	capture_end();
+	return ret;
+}
+
+#define EXPECT_SIZE(text, unit, want)					\
+	do {								\
+		uint64_t got_;						\
+		CHECK_EQ(size_of(text, unit, &got_), 0);		\
+		CHECK_EQ(got_, want);					\
+	} while (0)
+
+#define EXPECT_SIZE_ERR(text, unit, code)				\
+	do {								\
+		uint64_t got_;						\
+		CHECK_EQ(size_of(text, unit, &got_), code);		\
+	} while (0)
+
+static const char size_msg[] = "Parameter 'size' expects a non-negative number below 2^64 (optional suffix k, M, G, T, P or E)";
+
+/* --- parse_size --------------------------------------------------------- */
+
+TEST(size_bare_number_uses_default_unit)
+{
+	EXPECT_SIZE("512", MiB, 512 * MiB);
+	EXPECT_SIZE("512", 1, 512);
+	EXPECT_SIZE("0", MiB, 0);
+}
+
+TEST(size_every_suffix)
+{
+	EXPECT_SIZE("3b", MiB, 3);
+	EXPECT_SIZE("3B", MiB, 3);
+	EXPECT_SIZE("3k", 1, 3 * KiB);
+	EXPECT_SIZE("3K", 1, 3 * KiB);
+	EXPECT_SIZE("3m", 1, 3 * MiB);
+	EXPECT_SIZE("3M", 1, 3 * MiB);
+	EXPECT_SIZE("3g", 1, 3 * GiB);
+	EXPECT_SIZE("3G", 1, 3 * GiB);
+	EXPECT_SIZE("3t", 1, 3ULL << 40);
+	EXPECT_SIZE("3T", 1, 3ULL << 40);
+	EXPECT_SIZE("3p", 1, 3ULL << 50);
+	EXPECT_SIZE("3P", 1, 3ULL << 50);
+	EXPECT_SIZE("3e", 1, 3ULL << 60);
+	EXPECT_SIZE("3E", 1, 3ULL << 60);
+}
+
+TEST(size_fractions_need_a_unit)
+{
+	EXPECT_SIZE("0.5G", 1, 512 * MiB);
+	EXPECT_SIZE("1.5k", 1, 1536);
+	EXPECT_SIZE("1.G", 1, GiB);
+	EXPECT_SIZE("1.0b", 1, 1);
+	EXPECT_SIZE("1.5", MiB, 1536 * KiB);
+	EXPECT_SIZE_ERR("1.5", 1, -EINVAL);
+	EXPECT_SIZE_ERR("0.5b", 1, -EINVAL);
+	EXPECT_SIZE_ERR(".5G", 1, -EINVAL);
+}
+
+TEST(size_fraction_rounds_half_a_byte_up)
+{
+	EXPECT_SIZE("0.00048828125k", 1, 1);	/* 0.5 bytes */
+	EXPECT_SIZE("0.000244140625k", 1, 0);	/* 0.25 bytes */
+	EXPECT_SIZE("0.1k", 1, 102);		/* 102.4 bytes */
+}
+
+TEST(size_overflow_at_2_pow_64)
+{
+	EXPECT_SIZE("18446744073709551615", 1, UINT64_MAX);
+	EXPECT_SIZE("15E", 1, 15ULL << 60);
+	EXPECT_SIZE("15.5E", 1, 31ULL << 59);
+	EXPECT_SIZE_ERR("18446744073709551616", 1, -ERANGE);
+	EXPECT_SIZE_ERR("16E", 1, -ERANGE);
+	EXPECT_SIZE_ERR("17179869184G", 1, -ERANGE);
+	EXPECT_SIZE_ERR("15.9999999999E", 1, -ERANGE);
+	EXPECT_SIZE_ERR("17592186044416", MiB, -ERANGE);
+	/* Junk after the digits is reported as junk, not as overflow. */
+	EXPECT_SIZE_ERR("99999999999999999999x", 1, -EINVAL);
+}
+
+TEST(size_rejects_malformed_text)
+{
+	static const char *const bad[] = {
+		"", "foo", "-5", " -5", "1e3", "1.5e3", "12 ", "1 G", "1kb",
+		"1M1", "1a", "0x", "0x10.5", "1,5",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v;
+
+		if (size_of(bad[i], 1, &v) != -EINVAL) {
+			printf("  accepted \"%s\"\n", bad[i]);
+			CHECK(0);
+		}
+	}
+}
+
+TEST(size_accepts_what_strtoull_does)
+{
+	EXPECT_SIZE(" 12", 1, 12);
+	EXPECT_SIZE("+5", 1, 5);
+	EXPECT_SIZE("00012", 1, 12);
+}
+
+TEST(size_hex)
+{
+	EXPECT_SIZE("0x10", 1, 16);
+	EXPECT_SIZE("0X1E", 1, 30);
+	CHECK_STR(warnings, "");
+	EXPECT_SIZE("0x10k", 1, 16 * KiB);
+	CHECK_STR(warnings, "kvmlite: warning: Using a multiplier suffix on hex numbers is deprecated: 0x10k\n");
+}
+
+/* --- -m ----------------------------------------------------------------- */
+
+TEST(m_default_is_128_mib)
+{
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK_EQ(cfg.ram_size, 128 * MiB);
+}
+
+TEST(m_bare_number_is_mib)
+{
+	EXPECT_RUN("-m", "512");
+	CHECK_EQ(cfg.ram_size, 512 * MiB);
+	EXPECT_RUN("-m", "1025");
+	CHECK_EQ(cfg.ram_size, 1074790400);
+}
+
+TEST(m_suffixes)
+{
+	EXPECT_RUN("-m", "2048k");
+	CHECK_EQ(cfg.ram_size, 2 * MiB);
+	EXPECT_RUN("-m", "1000k");
+	CHECK_EQ(cfg.ram_size, 1024000);
+	EXPECT_RUN("-m", "536870912b");
+	CHECK_EQ(cfg.ram_size, 512 * MiB);
+	EXPECT_RUN("-m", "0.5G");
+	CHECK_EQ(cfg.ram_size, 512 * MiB);
+	EXPECT_RUN("-m", "64M");
+	CHECK_EQ(cfg.ram_size, 64 * MiB);
+}
+
+TEST(m_zero_means_default)
+{
+	EXPECT_RUN("-m", "0");
+	CHECK_EQ(cfg.ram_size, 128 * MiB);
+	EXPECT_RUN("-m", "0M");
+	CHECK_EQ(cfg.ram_size, 128 * MiB);
+	EXPECT_RUN("-m", "0.0001k");
+	CHECK_EQ(cfg.ram_size, 128 * MiB);
+	EXPECT_RUN("-m", "");
+	CHECK_EQ(cfg.ram_size, 128 * MiB);
+}
+
+TEST(m_rounds_up_to_8_kib)
+{
+	EXPECT_RUN("-m", "1001k");
+	CHECK_EQ(cfg.ram_size, 1032192);
+	EXPECT_RUN("-m", "5b");
+	CHECK_EQ(cfg.ram_size, 8192);
+}
+
+TEST(m_size_key)
+{
+	EXPECT_RUN("-m", "size=256");
+	CHECK_EQ(cfg.ram_size, 256 * MiB);
+	EXPECT_RUN("-m", "1G,size=2G");
+	CHECK_EQ(cfg.ram_size, 2 * GiB);
+}
+
+TEST(m_last_wins_and_keys_merge)
+{
+	EXPECT_RUN("-m", "1G", "-m", "2G");
+	CHECK_EQ(cfg.ram_size, 2 * GiB);
+	EXPECT_RUN("-m", "1G,slots=2", "-m", "maxmem=2G");
+	CHECK_EQ(cfg.ram_size, GiB);
+	EXPECT_ERROR("invalid value of maxmem: maximum memory size (0x100000000) must be at least the initial memory size (0x140000000)",
+		     "-m", "4G,maxmem=4G", "-m", "5G");
+}
+
+TEST(m_slots_and_maxmem_accepted)
+{
+	EXPECT_RUN("-m", "size=256M,slots=2,maxmem=1G");
+	CHECK_EQ(cfg.ram_size, 256 * MiB);
+	EXPECT_RUN("-m", "256,maxmem=1G");
+	CHECK_EQ(cfg.ram_size, 256 * MiB);
+	EXPECT_RUN("-m", "1G,slots=0,maxmem=1G");
+	EXPECT_RUN("-m", "1G,slots=256,maxmem=2G");
+	EXPECT_RUN("-m", "1G,slots=0x10,maxmem=2G");
+}
+
+TEST(m_hex_warns_like_qemu)
+{
+	EXPECT_RUN("-m", "0x10");
+	CHECK_EQ(cfg.ram_size, 16 * MiB);
+	CHECK_STR(warnings, "kvmlite: warning: Using a multiplier suffix on hex numbers is deprecated: 0x10M\n");
+}
+
+TEST(m_malformed_size)
+{
+	static const char *const bad[] = {
+		"foo", "128X", "-5", "1.5", "1.5b", "1e3", "12 ", ",",
+	};
+	char want[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(want, sizeof(want), "-m %s: %s", bad[i], size_msg);
+		EXPECT_ERROR(want, "-m", bad[i]);
+	}
+	EXPECT_ERROR("-m size=foo: Parameter 'size' expects a non-negative number below 2^64 (optional suffix k, M, G, T, P or E)",
+		     "-m", "size=foo");
+	EXPECT_ERROR("-m size=: Parameter 'size' expects a non-negative number below 2^64 (optional suffix k, M, G, T, P or E)",
+		     "-m", "size=");
+}
+
+TEST(m_out_of_range)
+{
+	EXPECT_ERROR("-m 16E: Value '16E' is out of range for parameter 'size'",
+		     "-m", "16E");
+	EXPECT_ERROR("-m 18446744073709551616: Value '18446744073709551616' is out of range for parameter 'size'",
+		     "-m", "18446744073709551616");
+	/* Fits as bytes, overflows as MiB. */
+	EXPECT_ERROR("Parameter 'memory.size' expects size",
+		     "-m", "17592186044416");
+}
+
+TEST(m_unknown_key)
+{
+	EXPECT_ERROR("-m 1G,foo=1: Invalid parameter 'foo'", "-m", "1G,foo=1");
+	EXPECT_ERROR("-m 1G,Size=2: Invalid parameter 'Size'", "-m", "1G,Size=2");
+	EXPECT_ERROR("-m 1G,=2: Invalid parameter ''", "-m", "1G,=2");
+}
+
+TEST(m_slots_errors)
+{
+	EXPECT_ERROR("slots specified but no max-size", "-m", "1G,slots=2");
+	EXPECT_ERROR("invalid value of maxmem: maximum memory size (0x40000000) must be at least the initial memory size (0x80000000)",
+		     "-m", "2G,slots=2,maxmem=1G");
+	EXPECT_ERROR("invalid value of maxmem: maximum memory size (0x3e8) must be at least the initial memory size (0x40000000)",
+		     "-m", "1G,maxmem=1000");
+	EXPECT_ERROR("invalid value of maxmem: memory slots were specified but maximum memory size (0x40000000) is equal to the initial memory size (0x40000000)",
+		     "-m", "1G,slots=300,maxmem=1G");
+	EXPECT_ERROR("unsupported amount of memory slots: 300",
+		     "-m", "1G,slots=300,maxmem=4G");
+	EXPECT_ERROR("unsupported amount of memory slots: 18446744073709551615",
+		     "-m", "1G,slots=-1,maxmem=2G");
+	EXPECT_ERROR("-m 1G,slots=foo,maxmem=2G: Parameter 'slots' expects a number",
+		     "-m", "1G,slots=foo,maxmem=2G");
+	EXPECT_ERROR("-m 1G,slots=08,maxmem=2G: Parameter 'slots' expects a number",
+		     "-m", "1G,slots=08,maxmem=2G");
+	EXPECT_ERROR("-m 1G,slots=99999999999999999999,maxmem=2G: Value '99999999999999999999' is too large for parameter 'slots'",
+		     "-m", "1G,slots=99999999999999999999,maxmem=2G");
+	EXPECT_ERROR("-m 1G,maxmem=foo: Parameter 'maxmem' expects a non-negative number below 2^64 (optional suffix k, M, G, T, P or E)",
+		     "-m", "1G,maxmem=foo");
+}
+
+TEST(m_short_form_boolean_is_a_bad_value)
+{
+	EXPECT_ERROR("-m 1G,slots: Parameter 'slots' expects a number",
+		     "-m", "1G,slots");
+	CHECK_STR(warnings, "kvmlite: warning: -m 1G,slots: short-form boolean option 'slots' deprecated, please use slots=on instead\n");
+}
+
+TEST(m_double_dash_and_missing_argument)
+{
+	EXPECT_RUN("--m", "64");
+	CHECK_EQ(cfg.ram_size, 64 * MiB);
+	EXPECT_ERROR("--m foo: Parameter 'size' expects a non-negative number below 2^64 (optional suffix k, M, G, T, P or E)",
+		     "--m", "foo");
+	EXPECT_ERROR("-m: requires an argument", "-m");
+	EXPECT_ERROR("--m: requires an argument", "--m");
+}
+
+/* --- -smp --------------------------------------------------------------- */
+
+static void check_smp(const char *text, unsigned int cpus, unsigned int max,
+		      unsigned int sockets, unsigned int dies,
+		      unsigned int cores, unsigned int threads)
+{
+	struct smp_config s;
+
+	if (!text) {
+		CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	} else {
+		CHECK_EQ(PARSE("-smp", text), CONFIG_RUN);
+		CHECK_STR(err, "(no error)");
+	}
+	s = cfg.smp;
+	CHECK_EQ(s.cpus, cpus);
+	CHECK_EQ(s.maxcpus, max);
+	CHECK_EQ(s.sockets, sockets);
+	CHECK_EQ(s.dies, dies);
+	CHECK_EQ(s.cores, cores);
+	CHECK_EQ(s.threads, threads);
+}
+
+#define SMP_ROW(name, text, c, m, s, d, co, t)				\
+	TEST(smp_##name) { check_smp(text, c, m, s, d, co, t); }
+
+/* The reference table: cpus, maxcpus, sockets, dies, cores, threads. */
+SMP_ROW(none, NULL, 1, 1, 1, 1, 1, 1)
+SMP_ROW(1, "1", 1, 1, 1, 1, 1, 1)
+SMP_ROW(2, "2", 2, 2, 1, 1, 2, 1)
+SMP_ROW(4, "4", 4, 4, 1, 1, 4, 1)
+SMP_ROW(sockets_2, "sockets=2", 2, 2, 2, 1, 1, 1)
+SMP_ROW(cores_4, "cores=4", 4, 4, 1, 1, 4, 1)
+SMP_ROW(threads_2, "threads=2", 2, 2, 1, 1, 1, 2)
+SMP_ROW(4_sockets_2, "4,sockets=2", 4, 4, 2, 1, 2, 1)
+SMP_ROW(4_threads_2, "4,threads=2", 4, 4, 1, 1, 2, 2)
+SMP_ROW(4_cores_2, "4,cores=2", 4, 4, 2, 1, 2, 1)
+SMP_ROW(4_maxcpus_8, "4,maxcpus=8", 4, 8, 1, 1, 8, 1)
+SMP_ROW(maxcpus_8, "maxcpus=8", 8, 8, 1, 1, 8, 1)
+SMP_ROW(sockets_2_cores_3, "sockets=2,cores=3", 6, 6, 2, 1, 3, 1)
+SMP_ROW(6_dies_2, "6,dies=2", 6, 6, 1, 2, 3, 1)
+SMP_ROW(2_maxcpus_4_sockets_2, "2,maxcpus=4,sockets=2", 2, 4, 2, 1, 2, 1)
+/* Further observed on QEMU 7.2. */
+SMP_ROW(sockets_2_dies_2, "sockets=2,dies=2", 4, 4, 2, 2, 1, 1)
+SMP_ROW(3_maxcpus_8_cores_2, "3,maxcpus=8,cores=2", 3, 8, 4, 1, 2, 1)
+SMP_ROW(threads_last, "4,sockets=1,cores=2", 4, 4, 1, 1, 2, 2)
+SMP_ROW(full, "4,sockets=2,cores=2,threads=1,dies=1,maxcpus=4",
+	4, 4, 2, 1, 2, 1)
+SMP_ROW(clusters_1, "1,clusters=1", 1, 1, 1, 1, 1, 1)
+SMP_ROW(255, "255", 255, 255, 1, 1, 255, 1)
+SMP_ROW(hex_and_octal, "0x10,cores=010", 16, 16, 2, 1, 8, 1)
+SMP_ROW(cpus_key, "cpus=4,cpus=2", 2, 2, 1, 1, 2, 1)
+SMP_ROW(empty, "", 1, 1, 1, 1, 1, 1)
+SMP_ROW(trailing_comma, "4,", 4, 4, 1, 1, 4, 1)
+SMP_ROW(wraps_to_zero, "4294967296", 1, 1, 1, 1, 1, 1)
+
+static const char zero_warning[] = "kvmlite: warning: Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero\n";
+
+TEST(smp_zero_warns_and_counts_as_omitted)
+{
+	check_smp("0", 1, 1, 1, 1, 1, 1);
+	CHECK_STR(warnings, zero_warning);
+	check_smp("cpus=0", 1, 1, 1, 1, 1, 1);
+	CHECK_STR(warnings, zero_warning);
+	check_smp("sockets=0", 1, 1, 1, 1, 1, 1);
+	CHECK_STR(warnings, zero_warning);
+	check_smp("4,dies=0", 4, 4, 1, 1, 4, 1);
+	CHECK_STR(warnings, zero_warning);
+	check_smp("1,clusters=0", 1, 1, 1, 1, 1, 1);
+	CHECK_STR(warnings, zero_warning);
+	/* Once, however many zeros. */
+	check_smp("4,threads=0,cores=0", 4, 4, 1, 1, 4, 1);
+	CHECK_STR(warnings, zero_warning);
+	check_smp("4", 4, 4, 1, 1, 4, 1);
+	CHECK_STR(warnings, "");
+}
+
+TEST(smp_repeated_options_merge)
+{
+	EXPECT_RUN("-smp", "2", "-smp", "4");
+	CHECK_EQ(cfg.smp.cpus, 4);
+	CHECK_EQ(cfg.smp.cores, 4);
+	EXPECT_RUN("-smp", "4", "-smp", "sockets=2");
+	CHECK_EQ(cfg.smp.sockets, 2);
+	CHECK_EQ(cfg.smp.cores, 2);
+	EXPECT_RUN("-smp", "4,maxcpus=8", "-smp", "2");
+	CHECK_EQ(cfg.smp.cpus, 2);
+	CHECK_EQ(cfg.smp.maxcpus, 8);
+	/* Values are only read once all are known. */
+	EXPECT_RUN("-smp", "1.5", "-smp", "1");
+}
+
+TEST(smp_product_mismatch)
+{
+	EXPECT_ERROR("Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (3) * dies (1) * cores (1) * threads (1) != maxcpus (4)",
+		     "-smp", "4,sockets=3");
+	EXPECT_ERROR("Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (1) * dies (1) * cores (2) * threads (1) != maxcpus (3)",
+		     "-smp", "3,cores=2");
+	EXPECT_ERROR("Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (1) * dies (1) * cores (1) * threads (2) != maxcpus (3)",
+		     "-smp", "cpus=3,threads=2");
+	EXPECT_ERROR("Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * dies (1) * cores (2) * threads (2) != maxcpus (16)",
+		     "-smp", "8,sockets=2,cores=2,threads=2,maxcpus=16");
+	EXPECT_ERROR("Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (4294967295) * dies (1) * cores (0) * threads (1) != maxcpus (4)",
+		     "-smp", "4,sockets=-1");
+}
+
+TEST(smp_maxcpus_below_cpus)
+{
+	EXPECT_ERROR("Invalid CPU topology: maxcpus must be equal to or greater than smp: sockets (1) * dies (1) * cores (1) * threads (1) == maxcpus (1) < smp_cpus (2)",
+		     "-smp", "2,maxcpus=1");
+	EXPECT_ERROR("Invalid CPU topology: maxcpus must be equal to or greater than smp: sockets (2) * dies (1) * cores (1) * threads (1) == maxcpus (2) < smp_cpus (4)",
+		     "-smp", "4,maxcpus=2,sockets=2");
+}
+
+TEST(smp_machine_limit)
+{
+	EXPECT_ERROR("Invalid SMP CPUs 300. The max CPUs supported by machine 'kvmlite' is 255",
+		     "-smp", "300");
+	EXPECT_ERROR("Invalid SMP CPUs 256. The max CPUs supported by machine 'kvmlite' is 255",
+		     "-smp", "256");
+	EXPECT_ERROR("Invalid SMP CPUs 300. The max CPUs supported by machine 'kvmlite' is 255",
+		     "-smp", "4,maxcpus=300");
+	EXPECT_ERROR("Invalid SMP CPUs -1. The max CPUs supported by machine 'kvmlite' is 255",
+		     "-smp", "-1");
+}
+
+TEST(smp_clusters_unsupported)
+{
+	EXPECT_ERROR("clusters not supported by this machine's CPU topology",
+		     "-smp", "1,clusters=2");
+}
+
+TEST(smp_bad_values)
+{
+	EXPECT_ERROR("Parameter 'smp.cpus' expects integer", "-smp", "foo");
+	EXPECT_ERROR("Parameter 'smp.cpus' expects integer", "-smp", "1.5");
+	EXPECT_ERROR("Parameter 'smp.cpus' expects integer", "-smp", "4 ");
+	EXPECT_ERROR("Parameter 'smp.cpus' expects integer", "-smp",
+		     "99999999999999999999");
+	EXPECT_ERROR("Parameter 'smp.sockets' expects integer", "-smp",
+		     "4,sockets=foo");
+	EXPECT_ERROR("Parameter 'smp.cores' expects integer", "-smp",
+		     "4,cores=");
+	EXPECT_ERROR("Parameter 'smp.bogus' is unexpected", "-smp", "4,bogus=1");
+}
+
+TEST(smp_bad_syntax)
+{
+	EXPECT_ERROR("-smp 4,cores: Expected '=' after parameter 'cores'",
+		     "-smp", "4,cores");
+	EXPECT_ERROR("-smp 2,4: Invalid parameter '4'", "-smp", "2,4");
+	EXPECT_ERROR("-smp ,: Invalid parameter ''", "-smp", ",");
+	EXPECT_ERROR("-smp 4,,5: Invalid parameter ''", "-smp", "4,,5");
+	EXPECT_ERROR("-smp 4,=2: Invalid parameter ''", "-smp", "4,=2");
+	EXPECT_ERROR("--smp 4,cores: Expected '=' after parameter 'cores'",
+		     "--smp", "4,cores");
+}
+
+TEST(smp_parse_alone)
+{
+	struct smp_config s;
+	char msg[256];
+
+	CHECK_EQ(smp_parse("4,threads=2", &s, msg, sizeof(msg)), 0);
+	CHECK_EQ(s.cores, 2);
+	CHECK_EQ(s.threads, 2);
+	CHECK_EQ(smp_parse("2,4", &s, msg, sizeof(msg)), -1);
+	CHECK_STR(msg, "-smp 2,4: Invalid parameter '4'");
+}
+
+/* --- -kernel, -initrd, -append ------------------------------------------ */
+
+TEST(kernel_initrd_append_stored)
+{
+	EXPECT_RUN("-kernel", "vmlinux", "-initrd", "rd.img", "-append",
+		   "console=ttyS0 quiet");
+	CHECK_STR(cfg.kernel, "vmlinux");
+	CHECK_STR(cfg.initrd, "rd.img");
+	CHECK_STR(cfg.append, "console=ttyS0 quiet");
+}
+
+TEST(kernel_defaults_are_null)
+{
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK(cfg.kernel == NULL);
+	CHECK(cfg.initrd == NULL);
+	CHECK(cfg.append == NULL);
+	CHECK(cfg.cpu_model == NULL);
+	CHECK(cfg.log_file == NULL);
+}
+
+TEST(kernel_last_wins)
+{
+	EXPECT_RUN("-kernel", "a", "-kernel", "b");
+	CHECK_STR(cfg.kernel, "b");
+}
+
+TEST(initrd_without_kernel)
+{
+	EXPECT_ERROR("-initrd only allowed with -kernel option", "-initrd",
+		     "rd.img");
+	EXPECT_ERROR("-initrd only allowed with -kernel option", "-initrd", "");
+}
+
+TEST(append_without_kernel)
+{
+	EXPECT_ERROR("-append only allowed with -kernel option", "-append",
+		     "quiet");
+	EXPECT_ERROR("-append only allowed with -kernel option", "-append", "");
+	EXPECT_ERROR("-append only allowed with -kernel option", "-initrd",
+		     "rd.img", "-append", "quiet");
+}
+
+/* --- -serial, -nographic ------------------------------------------------ */
+
+TEST(serial_default_is_stdio_without_escapes)
+{
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK_EQ(cfg.nr_serial, 1);
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_STDIO);
+	CHECK(!cfg.serial[0].mux_escapes);
+	CHECK(!cfg.nographic);
+}
+
+TEST(nographic_default_serial_has_escapes)
+{
+	EXPECT_RUN("-nographic");
+	CHECK(cfg.nographic);
+	CHECK_EQ(cfg.nr_serial, 1);
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_STDIO);
+	CHECK(cfg.serial[0].mux_escapes);
+}
+
+TEST(nographic_escapes_on_any_stdio_port)
+{
+	EXPECT_RUN("-serial", "null", "-serial", "stdio", "-nographic");
+	CHECK_EQ(cfg.nr_serial, 2);
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_NULL);
+	CHECK(!cfg.serial[0].mux_escapes);
+	CHECK_EQ(cfg.serial[1].kind, CHARDEV_STDIO);
+	CHECK(cfg.serial[1].mux_escapes);
+	EXPECT_RUN("-serial", "stdio");
+	CHECK(!cfg.serial[0].mux_escapes);
+}
+
+TEST(serial_forms)
+{
+	EXPECT_RUN("-serial", "pty", "-serial", "file:/tmp/com2.log",
+		   "-serial", "unix:/tmp/s.sock,server,nowait", "-serial",
+		   "null");
+	CHECK_EQ(cfg.nr_serial, 4);
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_PTY);
+	CHECK_EQ(cfg.serial[1].kind, CHARDEV_FILE);
+	CHECK_STR(cfg.serial[1].path, "/tmp/com2.log");
+	CHECK_EQ(cfg.serial[2].kind, CHARDEV_UNIX);
+	CHECK_STR(cfg.serial[2].path, "/tmp/s.sock");
+	CHECK(cfg.serial[2].server);
+	CHECK(!cfg.serial[2].wait);
+	CHECK_EQ(cfg.serial[3].kind, CHARDEV_NULL);
+}
+
+TEST(serial_none_takes_no_port)
+{
+	EXPECT_RUN("-serial", "none");
+	CHECK_EQ(cfg.nr_serial, 0);
+	EXPECT_RUN("-nographic", "-serial", "none");
+	CHECK_EQ(cfg.nr_serial, 0);
+	EXPECT_RUN("-serial", "none", "-serial", "pty");
+	CHECK_EQ(cfg.nr_serial, 1);
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_PTY);
+}
+
+TEST(serial_at_most_four)
+{
+	EXPECT_RUN("-serial", "null", "-serial", "null", "-serial", "null",
+		   "-serial", "none", "-serial", "null");
+	CHECK_EQ(cfg.nr_serial, 4);
+	EXPECT_ERROR("-serial pty: too many serial ports (kvmlite has 4)",
+		     "-serial", "null", "-serial", "null", "-serial", "null",
+		     "-serial", "null", "-serial", "pty");
+}
+
+TEST(serial_invalid_driver)
+{
+	EXPECT_ERROR("-serial foo: 'foo' is not a valid char driver",
+		     "-serial", "foo");
+	EXPECT_ERROR("--serial foo: 'foo' is not a valid char driver",
+		     "--serial", "foo");
+}
+
+TEST(serial_stdio_once)
+{
+	EXPECT_ERROR("-serial stdio: cannot use stdio by multiple character devices",
+		     "-serial", "stdio", "-serial", "stdio");
+	EXPECT_ERROR("-serial stdio: cannot use stdio by multiple character devices",
+		     "-nographic", "-serial", "stdio", "-serial", "null",
+		     "-serial", "stdio");
+}
+
+/* --- -display, -no-reboot, -name, -cpu ---------------------------------- */
+
+TEST(display_none)
+{
+	EXPECT_RUN("-display", "none");
+	EXPECT_RUN("-display", "type=none");
+	EXPECT_RUN("-display", "none,");
+	EXPECT_RUN("-display", "gtk", "-display", "none");
+}
+
+TEST(display_graphical_unsupported)
+{
+	EXPECT_ERROR("-display gtk: display 'gtk' is not supported: kvmlite has no graphical console (use -display none or -nographic)",
+		     "-display", "gtk");
+	EXPECT_ERROR("-display sdl: display 'sdl' is not supported: kvmlite has no graphical console (use -display none or -nographic)",
+		     "-display", "sdl");
+}
+
+TEST(display_errors)
+{
+	EXPECT_ERROR("-display foo: Parameter 'type' does not accept value 'foo'",
+		     "-display", "foo");
+	EXPECT_ERROR("-display cocoa: Parameter 'type' does not accept value 'cocoa'",
+		     "-display", "cocoa");
+	EXPECT_ERROR("-display : Parameter 'type' is missing", "-display", "");
+	EXPECT_ERROR("-display none,foo=1: Parameter 'foo' is unexpected",
+		     "-display", "none,foo=1");
+	EXPECT_ERROR("-display none,foo: Expected '=' after parameter 'foo'",
+		     "-display", "none,foo");
+}
+
+TEST(no_reboot)
+{
+	EXPECT_RUN("-kernel", "k");
+	CHECK(!cfg.no_reboot);
+	EXPECT_RUN("-no-reboot");
+	CHECK(cfg.no_reboot);
+}
+
+TEST(name_plain)
+{
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK_STR(cfg.name, "");
+	EXPECT_RUN("-name", "my vm");
+	CHECK_STR(cfg.name, "my vm");
+	CHECK_STR(cfg.process_name, "");
+	CHECK(!cfg.debug_threads);
+}
+
+TEST(name_with_keys)
+{
+	EXPECT_RUN("-name", "testvm,process=myproc,debug-threads=on");
+	CHECK_STR(cfg.name, "testvm");
+	CHECK_STR(cfg.process_name, "myproc");
+	CHECK(cfg.debug_threads);
+	EXPECT_RUN("-name", "guest=foo,debug-threads=no");
+	CHECK_STR(cfg.name, "foo");
+	CHECK(!cfg.debug_threads);
+	EXPECT_RUN("-name", "process=p");
+	CHECK_STR(cfg.name, "");
+	CHECK_STR(cfg.process_name, "p");
+}
+
+TEST(name_escaped_comma)
+{
+	EXPECT_RUN("-name", "a,,b");
+	CHECK_STR(cfg.name, "a,b");
+	EXPECT_RUN("-name", "foo,process=x,,y");
+	CHECK_STR(cfg.process_name, "x,y");
+}
+
+TEST(name_repeated_merges)
+{
+	EXPECT_RUN("-name", "foo", "-name", "process=x");
+	CHECK_STR(cfg.name, "foo");
+	CHECK_STR(cfg.process_name, "x");
+	EXPECT_RUN("-name", "foo,guest=bar");
+	CHECK_STR(cfg.name, "bar");
+}
+
+TEST(name_short_form_boolean)
+{
+	EXPECT_RUN("-name", "foo,debug-threads");
+	CHECK(cfg.debug_threads);
+	CHECK_STR(warnings, "kvmlite: warning: -name foo,debug-threads: short-form boolean option 'debug-threads' deprecated, please use debug-threads=on instead\n");
+	EXPECT_RUN("-name", "foo,debug-threads=on", "-name", "nodebug-threads");
+	CHECK(!cfg.debug_threads);
+}
+
+TEST(name_errors)
+{
+	EXPECT_ERROR("-name debug-threads=foo: Parameter 'debug-threads' expects 'on' or 'off'",
+		     "-name", "debug-threads=foo");
+	EXPECT_ERROR("-name foo,debug-threads=On: Parameter 'debug-threads' expects 'on' or 'off'",
+		     "-name", "foo,debug-threads=On");
+	EXPECT_ERROR("-name foo,bogus=1: Invalid parameter 'bogus'", "-name",
+		     "foo,bogus=1");
+}
+
+TEST(cpu_model_stored_whole)
+{
+	EXPECT_RUN("-cpu", "host,-xsave,+pdpe1gb,avx=off");
+	CHECK_STR(cfg.cpu_model, "host,-xsave,+pdpe1gb,avx=off");
+	EXPECT_ERROR("-cpu option cannot be empty", "-cpu", "");
+}
+
+/* --- -accel, -enable-kvm, -machine -------------------------------------- */
+
+TEST(accel_kvm_forms)
+{
+	EXPECT_RUN("-enable-kvm");
+	EXPECT_RUN("-accel", "kvm");
+	EXPECT_RUN("-accel", "accel=kvm");
+	EXPECT_RUN("-machine", "accel=kvm");
+	EXPECT_RUN("-enable-kvm", "-machine", "accel=kvm");
+}
+
+TEST(accel_tcg_fallback_after_kvm)
+{
+	EXPECT_RUN("-accel", "kvm", "-accel", "tcg");
+	EXPECT_RUN("-machine", "accel=kvm:tcg");
+	EXPECT_RUN("-enable-kvm", "-machine", "accel=tcg");
+}
+
+TEST(accel_tcg_alone)
+{
+	EXPECT_ERROR("-accel tcg: accelerator 'tcg' is not supported: kvmlite only runs guests with kvm",
+		     "-accel", "tcg");
+	EXPECT_ERROR("accelerator 'tcg' is not supported: kvmlite only runs guests with kvm",
+		     "-machine", "accel=tcg");
+	EXPECT_ERROR("accelerator 'tcg' is not supported: kvmlite only runs guests with kvm",
+		     "-machine", "accel=tcg:kvm");
+}
+
+TEST(accel_invalid)
+{
+	EXPECT_ERROR("-accel foo: invalid accelerator foo", "-accel", "foo");
+	EXPECT_ERROR("-accel kvm:tcg: invalid accelerator kvm:tcg", "-accel",
+		     "kvm:tcg");
+	EXPECT_ERROR("invalid accelerator foo", "-machine", "accel=foo");
+	EXPECT_ERROR("no accelerator found", "-machine", "accel=");
+	EXPECT_ERROR("-accel kvm,foo=1: Property 'kvm-accel.foo' not found",
+		     "-accel", "kvm,foo=1");
+	EXPECT_ERROR("-accel : Parameter 'accel' is missing", "-accel", "");
+}
+
+TEST(accel_and_machine_accel_incompatible)
+{
+	EXPECT_ERROR("The -accel and \"-machine accel=\" options are incompatible",
+		     "-accel", "kvm", "-machine", "accel=kvm");
+	EXPECT_ERROR("The -accel and \"-machine accel=\" options are incompatible",
+		     "-enable-kvm", "-accel", "kvm");
+}
+
+TEST(machine_names)
+{
+	EXPECT_RUN("-machine", "kvmlite");
+	EXPECT_RUN("-machine", "pc");
+	EXPECT_RUN("-machine", "q35");
+	EXPECT_RUN("-machine", "type=q35");
+	EXPECT_RUN("-M", "pc,accel=kvm");
+	EXPECT_RUN("-machine", "");
+}
+
+TEST(machine_errors)
+{
+	EXPECT_ERROR("unsupported machine type 'microvm' (supported: kvmlite, pc, q35)",
+		     "-M", "microvm");
+	EXPECT_ERROR("unsupported machine type 'foo' (supported: kvmlite, pc, q35)",
+		     "-machine", "foo,bar=1");
+	EXPECT_ERROR("Property 'kvmlite-machine.foo' not found", "-machine",
+		     "pc,foo=1");
+	EXPECT_ERROR("-machine q35,q35: Expected '=' after parameter 'q35'",
+		     "-machine", "q35,q35");
+}
+
+/* --- -device isa-debug-exit --------------------------------------------- */
+
+TEST(device_absent_by_default)
+{
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK(!cfg.debug_exit.enabled);
+}
+
+TEST(device_debug_exit_defaults)
+{
+	EXPECT_RUN("-device", "isa-debug-exit");
+	CHECK(cfg.debug_exit.enabled);
+	CHECK_EQ(cfg.debug_exit.iobase, 0x501);
+	CHECK_EQ(cfg.debug_exit.iosize, 2);
+}
+
+TEST(device_debug_exit_hex_and_decimal)
+{
+	EXPECT_RUN("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	CHECK_EQ(cfg.debug_exit.iobase, 0xf4);
+	CHECK_EQ(cfg.debug_exit.iosize, 4);
+	EXPECT_RUN("-device", "isa-debug-exit,iobase=244,iosize=1");
+	CHECK_EQ(cfg.debug_exit.iobase, 0xf4);
+	CHECK_EQ(cfg.debug_exit.iosize, 1);
+	EXPECT_RUN("-device", "driver=isa-debug-exit,id=exit0,iobase=0X10");
+	CHECK_EQ(cfg.debug_exit.iobase, 0x10);
+	EXPECT_RUN("-device", "isa-debug-exit,iobase=0xfffe");
+	CHECK_EQ(cfg.debug_exit.iobase, 0xfffe);
+}
+
+TEST(device_unknown_model)
+{
+	EXPECT_ERROR("-device foo: 'foo' is not a valid device model name",
+		     "-device", "foo");
+	EXPECT_ERROR("-device e1000,foo=1: 'e1000' is not a valid device model name",
+		     "-device", "e1000,foo=1");
+	EXPECT_ERROR("-device : Parameter 'driver' is missing", "-device", "");
+}
+
+TEST(device_bad_properties)
+{
+	EXPECT_ERROR("-device isa-debug-exit,bogus=1: Property 'isa-debug-exit.bogus' not found",
+		     "-device", "isa-debug-exit,bogus=1");
+	EXPECT_ERROR("-device isa-debug-exit,iobase=foo: Parameter 'iobase' expects integer",
+		     "-device", "isa-debug-exit,iobase=foo");
+	EXPECT_ERROR("-device isa-debug-exit,iobase=: Parameter 'iobase' expects integer",
+		     "-device", "isa-debug-exit,iobase=");
+	EXPECT_ERROR("-device isa-debug-exit,iobase=08: Parameter 'iobase' expects integer",
+		     "-device", "isa-debug-exit,iobase=08");
+	EXPECT_ERROR("-device isa-debug-exit,iobase=-1: Parameter 'iobase' expects uint32_t",
+		     "-device", "isa-debug-exit,iobase=-1");
+	EXPECT_ERROR("-device isa-debug-exit,iosize=4294967296: Parameter 'iosize' expects uint32_t",
+		     "-device", "isa-debug-exit,iosize=4294967296");
+}
+
+TEST(device_range_checked)
+{
+	EXPECT_ERROR("-device isa-debug-exit,iobase=0x10000: ports 0x10000-0x10001 are outside the I/O port space (0x0-0xffff)",
+		     "-device", "isa-debug-exit,iobase=0x10000");
+	EXPECT_ERROR("-device isa-debug-exit,iobase=0xffff,iosize=4: ports 0xffff-0x10002 are outside the I/O port space (0x0-0xffff)",
+		     "-device", "isa-debug-exit,iobase=0xffff,iosize=4");
+	EXPECT_ERROR("-device isa-debug-exit,iosize=0: iosize must be at least 1",
+		     "-device", "isa-debug-exit,iosize=0");
+}
+
+TEST(device_only_one)
+{
+	EXPECT_ERROR("-device isa-debug-exit: only one isa-debug-exit device is supported",
+		     "-device", "isa-debug-exit,iobase=0xf4", "-device",
+		     "isa-debug-exit");
+}
+
+/* --- -d, -D ------------------------------------------------------------- */
+
+TEST(log_items)
+{
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK(!cfg.log_unimp);
+	EXPECT_RUN("-d", "unimp", "-D", "/tmp/kvmlite.log");
+	CHECK(cfg.log_unimp);
+	CHECK_STR(cfg.log_file, "/tmp/kvmlite.log");
+	EXPECT_RUN("-d", "unimp,unimp");
+	CHECK(cfg.log_unimp);
+}
+
+TEST(log_unknown_item)
+{
+	EXPECT_ERROR("-d foo: unknown log item 'foo' (valid items: unimp)",
+		     "-d", "foo");
+	EXPECT_ERROR("-d unimp,guest_errors: unknown log item 'guest_errors' (valid items: unimp)",
+		     "-d", "unimp,guest_errors");
+	EXPECT_ERROR("-d : unknown log item '' (valid items: unimp)", "-d", "");
+	EXPECT_ERROR("-d unimp,: unknown log item '' (valid items: unimp)",
+		     "-d", "unimp,");
+}
+
+TEST(log_help)
+{
+	CHECK_EQ(PARSE("-d", "help"), CONFIG_EXIT_OK);
+	CHECK_STR(output, "Log items (comma separated):\n"
+		  "unimp           log guest accesses to unimplemented I/O ports and MMIO\n");
+}
+
+/* --- -version, -help, unknown options ----------------------------------- */
+
+TEST(version)
+{
+	static const char want[] = "kvmlite version 0.1.0\n"
+		"Copyright (c) 2026 The kvmlite developers (MIT License)\n";
+
+	CHECK_EQ(PARSE("-version"), CONFIG_EXIT_OK);
+	CHECK_STR(output, want);
+	CHECK_EQ(PARSE("--version"), CONFIG_EXIT_OK);
+	CHECK_STR(output, want);
+	/* Stops at -version, as QEMU: later options are not acted on. */
+	CHECK_EQ(PARSE("-version", "-m", "foo"), CONFIG_EXIT_OK);
+}
+
+TEST(help_lists_every_option)
+{
+	static const char *const lines[] = {
+		"-h or -help ", "-version ", "-machine [type=]name",
+		"-accel kvm ", "-enable-kvm ", "-cpu model", "-smp [[cpus=]n]",
+		"-m [size=]megs", "-name string", "-kernel file ",
+		"-initrd file ", "-append cmdline ", "-nographic ",
+		"-display none ", "-serial dev ", "-device isa-debug-exit",
+		"-no-reboot ", "-d item", "-D logfile ",
+	};
+	char needle[64];
+	size_t i;
+
+	CHECK_EQ(PARSE("-help"), CONFIG_EXIT_OK);
+	CHECK(!strncmp(output, "kvmlite version 0.1.0\nusage: kvmlite [options]\n",
+		       strlen("kvmlite version 0.1.0\nusage: kvmlite [options]\n")));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(needle, sizeof(needle), "\n%s", lines[i]);
+		if (!strstr(output, needle)) {
+			printf("  no line starting \"%s\"\n", lines[i]);
+			CHECK(0);
+		}
+	}
+}
+
+TEST(help_spellings)
+{
+	char first[sizeof(output)];
+
+	CHECK_EQ(PARSE("-h"), CONFIG_EXIT_OK);
+	strcpy(first, output);
+	CHECK(strlen(first) > 100);
+	CHECK_EQ(PARSE("--help"), CONFIG_EXIT_OK);
+	CHECK_STR(output, first);
+	CHECK_EQ(PARSE("-help"), CONFIG_EXIT_OK);
+	CHECK_STR(output, first);
+}
+
+TEST(options_checked_before_acting)
+{
+	EXPECT_ERROR("-foo: invalid option", "-version", "-foo");
+	EXPECT_ERROR("-m: requires an argument", "-help", "-m");
+	CHECK_STR(output, "");
+}
+
+TEST(unknown_option)
+{
+	EXPECT_ERROR("-foo: invalid option", "-foo");
+	EXPECT_ERROR("--foo: invalid option", "--foo");
+	EXPECT_ERROR("---m: invalid option", "---m", "64");
+	EXPECT_ERROR("-m=64: invalid option", "-m=64");
+	EXPECT_ERROR("-: invalid option", "-");
+	EXPECT_ERROR("--: invalid option", "--");
+	EXPECT_ERROR("-enable-kvm=1: invalid option", "-enable-kvm=1");
+	EXPECT_ERROR("-monitor: invalid option", "-monitor", "stdio");
+	EXPECT_ERROR("-qmp: invalid option", "-qmp", "unix:/tmp/q,server");
+	EXPECT_ERROR("-rtc: invalid option", "-rtc", "base=utc");
+}
+
+TEST(missing_argument)
+{
+	static const char *const opts[] = {
+		"-m", "-smp", "-kernel", "-initrd", "-append", "-serial",
+		"-display", "-name", "-cpu", "-accel", "-machine", "-M",
+		"-device", "-d", "-D",
+	};
+	char want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		snprintf(want, sizeof(want), "%s: requires an argument",
+			 opts[i]);
+		EXPECT_ERROR(want, opts[i]);
+	}
+}
+
+TEST(argument_may_start_with_a_dash)
+{
+	EXPECT_RUN("-kernel", "k", "-append", "-v");
+	CHECK_STR(cfg.append, "-v");
+}
+
+TEST(disk_image_refused)
+{
+	EXPECT_ERROR("disk.img: disk images are not supported", "disk.img");
+}
+
+TEST(double_dash_flags)
+{
+	EXPECT_RUN("--nographic", "--no-reboot", "--enable-kvm");
+	CHECK(cfg.nographic);
+	CHECK(cfg.no_reboot);
+}
+
+TEST(typical_command_line)
+{
+	EXPECT_RUN("-nographic", "-m", "64M", "-smp", "2", "-device",
+		   "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel",
+		   "guests/hello", "-append", "hello from make run",
+		   "-enable-kvm", "-cpu", "host", "-name", "hello",
+		   "-no-reboot", "-display", "none", "-M", "q35");
+	CHECK_EQ(cfg.ram_size, 64 * MiB);
+	CHECK_EQ(cfg.smp.cpus, 2);
+	CHECK_EQ(cfg.debug_exit.iobase, 0xf4);
+	CHECK_EQ(cfg.debug_exit.iosize, 4);
+	CHECK_STR(cfg.kernel, "guests/hello");
+	CHECK_STR(cfg.append, "hello from make run");
+	CHECK_STR(cfg.cpu_model, "host");
+	CHECK_STR(cfg.name, "hello");
+	CHECK(cfg.serial[0].mux_escapes);
+	CHECK_STR(warnings, "");
+}
+
+int main(void)
+{
+	RUN(size_bare_number_uses_default_unit);
+	RUN(size_every_suffix);
+	RUN(size_fractions_need_a_unit);
+	RUN(size_fraction_rounds_half_a_byte_up);
+	RUN(size_overflow_at_2_pow_64);
+	RUN(size_rejects_malformed_text);
+	RUN(size_accepts_what_strtoull_does);
+	RUN(size_hex);
+
+	RUN(m_default_is_128_mib);
+	RUN(m_bare_number_is_mib);
+	RUN(m_suffixes);
+	RUN(m_zero_means_default);
+	RUN(m_rounds_up_to_8_kib);
+	RUN(m_size_key);
+	RUN(m_last_wins_and_keys_merge);
+	RUN(m_slots_and_maxmem_accepted);
+	RUN(m_hex_warns_like_qemu);
+	RUN(m_malformed_size);
+	RUN(m_out_of_range);
+	RUN(m_unknown_key);
+	RUN(m_slots_errors);
+	RUN(m_short_form_boolean_is_a_bad_value);
+	RUN(m_double_dash_and_missing_argument);
+
+	RUN(smp_none);
+	RUN(smp_1);
+	RUN(smp_2);
+	RUN(smp_4);
+	RUN(smp_sockets_2);
+	RUN(smp_cores_4);
+	RUN(smp_threads_2);
+	RUN(smp_4_sockets_2);
+	RUN(smp_4_threads_2);
+	RUN(smp_4_cores_2);
+	RUN(smp_4_maxcpus_8);
+	RUN(smp_maxcpus_8);
+	RUN(smp_sockets_2_cores_3);
+	RUN(smp_6_dies_2);
+	RUN(smp_2_maxcpus_4_sockets_2);
+	RUN(smp_sockets_2_dies_2);
+	RUN(smp_3_maxcpus_8_cores_2);
+	RUN(smp_threads_last);
+	RUN(smp_full);
+	RUN(smp_clusters_1);
+	RUN(smp_255);
+	RUN(smp_hex_and_octal);
+	RUN(smp_cpus_key);
+	RUN(smp_empty);
+	RUN(smp_trailing_comma);
+	RUN(smp_wraps_to_zero);
+	RUN(smp_zero_warns_and_counts_as_omitted);
+	RUN(smp_repeated_options_merge);
+	RUN(smp_product_mismatch);
+	RUN(smp_maxcpus_below_cpus);
+	RUN(smp_machine_limit);
+	RUN(smp_clusters_unsupported);
+	RUN(smp_bad_values);
+	RUN(smp_bad_syntax);
+	RUN(smp_parse_alone);
+
+	RUN(kernel_initrd_append_stored);
+	RUN(kernel_defaults_are_null);
+	RUN(kernel_last_wins);
+	RUN(initrd_without_kernel);
+	RUN(append_without_kernel);
+
+	RUN(serial_default_is_stdio_without_escapes);
+	RUN(nographic_default_serial_has_escapes);
+	RUN(nographic_escapes_on_any_stdio_port);
+	RUN(serial_forms);
+	RUN(serial_none_takes_no_port);
+	RUN(serial_at_most_four);
+	RUN(serial_invalid_driver);
+	RUN(serial_stdio_once);
+
+	RUN(display_none);
+	RUN(display_graphical_unsupported);
+	RUN(display_errors);
+	RUN(no_reboot);
+	RUN(name_plain);
+	RUN(name_with_keys);
+	RUN(name_escaped_comma);
+	RUN(name_repeated_merges);
+	RUN(name_short_form_boolean);
+	RUN(name_errors);
+	RUN(cpu_model_stored_whole);
+
+	RUN(accel_kvm_forms);
+	RUN(accel_tcg_fallback_after_kvm);
+	RUN(accel_tcg_alone);
+	RUN(accel_invalid);
+	RUN(accel_and_machine_accel_incompatible);
+	RUN(machine_names);
+	RUN(machine_errors);
+
+	RUN(device_absent_by_default);
+	RUN(device_debug_exit_defaults);
+	RUN(device_debug_exit_hex_and_decimal);
+	RUN(device_unknown_model);
+	RUN(device_bad_properties);
+	RUN(device_range_checked);
+	RUN(device_only_one);
+
+	RUN(log_items);
+	RUN(log_unknown_item);
+	RUN(log_help);
+
+	RUN(version);
+	RUN(help_lists_every_option);
+	RUN(help_spellings);
+	RUN(options_checked_before_acting);
+	RUN(unknown_option);
+	RUN(missing_argument);
+	RUN(argument_may_start_with_a_dash);
+	RUN(disk_image_refused);
+	RUN(double_dash_flags);
+	RUN(typical_command_line);
+	return check_summary();
+}
