@@ -4,7 +4,9 @@
 # Every guests/NAME.c becomes $(GUEST_DIR)/NAME: an ELF32 image loaded at
 # 1 MiB that boots through Xen PVH or Multiboot v1.  The names listed in
 # GUEST_ELF64 also become $(GUEST_DIR)/NAME64, an ELF64 image without either
-# header, entered directly in long mode (see guests/boot/elf64.S).
+# header, entered directly in long mode (see guests/boot/elf64.S).  Those in
+# GUEST_MULTIBOOT_ONLY also become $(GUEST_DIR)/NAME-mb, an ELF32 image
+# without the PVH note, which a loader can only boot through Multiboot.
 
 GUEST_DIR	:= $(BUILD)/guests
 GUEST_OBJ	:= $(GUEST_DIR)/obj
@@ -24,20 +26,24 @@ GUEST_LDFLAGS	:= -nostdlib -static --build-id=none -z max-page-size=0x1000 \
 
 GUEST_NAMES	:= $(patsubst guests/%.c,%,$(sort $(wildcard guests/*.c)))
 GUEST_ELF64	:= hello
+GUEST_MULTIBOOT_ONLY := hello
 
 GUEST_LIB	:= $(patsubst guests/%.c,$(GUEST_OBJ)/%.o, \
 			$(sort $(wildcard guests/lib/*.c)))
 GUEST_MAINS	:= $(GUEST_NAMES:%=$(GUEST_OBJ)/%.o)
 GUEST_HEAD32	:= $(GUEST_OBJ)/boot/head32.o
+GUEST_HEAD32_MB	:= $(GUEST_OBJ)/boot/head32-mb.o
 GUEST_HEAD64	:= $(GUEST_OBJ)/boot/head64.o
 GUEST_ENTRY64	:= $(GUEST_OBJ)/boot/elf64.o
 GUEST_ASM	:= $(GUEST_HEAD32) $(GUEST_HEAD64) $(GUEST_ENTRY64)
 
 GUEST_IMAGES	:= $(GUEST_NAMES:%=$(GUEST_DIR)/%)
 GUEST_IMAGES64	:= $(GUEST_ELF64:%=$(GUEST_DIR)/%64)
+GUEST_IMAGES_MB	:= $(GUEST_MULTIBOOT_ONLY:%=$(GUEST_DIR)/%-mb)
 GUEST_LINKED	:= $(GUEST_NAMES:%=$(GUEST_OBJ)/%.elf)
+GUEST_LINKED_MB	:= $(GUEST_MULTIBOOT_ONLY:%=$(GUEST_OBJ)/%-mb.elf)
 
-guests: $(GUEST_IMAGES) $(GUEST_IMAGES64)
+guests: $(GUEST_IMAGES) $(GUEST_IMAGES64) $(GUEST_IMAGES_MB)
 
 $(GUEST_LIB) $(GUEST_MAINS): $(GUEST_OBJ)/%.o: guests/%.c guests/guests.mk
 	@mkdir -p $(dir $@)
@@ -52,7 +58,15 @@ $(GUEST_LINKED): $(GUEST_OBJ)/%.elf: $(GUEST_HEAD32) $(GUEST_HEAD64) \
 		$(GUEST_LIB) $(GUEST_OBJ)/%.o guests/guest.ld
 	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
-$(GUEST_IMAGES): $(GUEST_DIR)/%: $(GUEST_OBJ)/%.elf
+# Dropping the note before the link leaves no PT_NOTE in the image at all.
+$(GUEST_HEAD32_MB): $(GUEST_HEAD32)
+	$(GUEST_OBJCOPY) --remove-section .note.Xen $< $@
+
+$(GUEST_LINKED_MB): $(GUEST_OBJ)/%-mb.elf: $(GUEST_HEAD32_MB) $(GUEST_HEAD64) \
+		$(GUEST_LIB) $(GUEST_OBJ)/%.o guests/guest.ld
+	$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(GUEST_IMAGES) $(GUEST_IMAGES_MB): $(GUEST_DIR)/%: $(GUEST_OBJ)/%.elf
 	$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 
 $(GUEST_IMAGES64): $(GUEST_DIR)/%64: $(GUEST_ENTRY64) $(GUEST_HEAD64) \

@@ -22,6 +22,7 @@ run_suite() {
 }
 
 for unit in build/tests/test_*; do
+	[ -x "$unit" ] && [ "${unit%.d}" = "$unit" ] || continue
 	run_suite "$(basename "$unit")" "$unit"
 done
 for suite in tests/guest/*.sh; do

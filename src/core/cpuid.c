@@ -207,6 +207,15 @@ static int apply_edit(struct cpu_model *model, const char *item,
 	return 0;
 }
 
+/* Guests check this bit before the 0x40000000 leaves; -hypervisor clears it. */
+static void set_hypervisor_bit(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e = find_entry(c, 1, 0);
+
+	if (e)
+		e->ecx |= 1U << 31;
+}
+
 static int check_model_name(const char *name, size_t len, char *err,
 			    size_t errlen)
 {
@@ -232,10 +241,16 @@ int cpu_model_init(struct cpu_model *model, const char *text,
 	if (check_model_name(text, comma ? (size_t)(comma - text) :
 			     strlen(text), err, errlen))
 		return -1;
+	if (supported->nent > MAX_ENTRIES) {
+		snprintf(err, errlen, "KVM reports %u CPUID entries; kvmlite "
+			 "handles at most %u", supported->nent, MAX_ENTRIES);
+		return -1;
+	}
 	model->cpuid = malloc(cpuid_size(MAX_ENTRIES));
 	if (!model->cpuid)
 		return -1;
 	memcpy(model->cpuid, supported, cpuid_size(supported->nent));
+	set_hypervisor_bit(model->cpuid);
 	if (!comma)
 		return 0;
 	copy = strdup(comma + 1);
@@ -290,7 +305,6 @@ static void set_apic_ids(struct kvm_cpuid2 *c, uint32_t apic_id,
 		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) |
 				 ((nr_vcpus & 0xff) << 16);
-			e->ecx |= 1U << 31;	/* hypervisor present */
 			if (nr_vcpus > 1)
 				e->edx |= 1U << 28;
 		} else if (e->function == 0xb || e->function == 0x1f) {

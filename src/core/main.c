@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <stdio.h>
+#include <sys/prctl.h>
 
 #include "kvmlite/config.h"
 #include "kvmlite/log.h"
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
 	case CONFIG_RUN:
 		break;
 	}
+	if (cfg.process_name[0])
+		prctl(PR_SET_NAME, cfg.process_name);
 	if (cfg.log_file && log_set_file(cfg.log_file)) {
 		error_report("-D %s: cannot open the log file: %m",
 			     cfg.log_file);

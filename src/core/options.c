@@ -32,6 +32,9 @@ struct parse_ctx {
 	bool kvm_requested;	/* so a tcg fallback after it is harmless */
 	bool accel_option;	/* -accel */
 	bool machine_accel;	/* -machine accel= or -enable-kvm */
+	const char *display_opt; /* the last -display, if graphical */
+	const char *display_arg;
+	const char *display_graphical;
 };
 
 /* A handler returns 0 to go on, 1 to exit successfully, -1 on error. */
@@ -115,7 +118,10 @@ static int bare_word(struct opt_iter *it, struct opt_elem *e, char *err,
 	return 1;
 }
 
-/* keyval takes the implied value up to the first comma, unescaped. */
+/*
+ * The value of the implied key.  QemuOpts lets ",," stand for a comma in
+ * it ("-name a,,b"); keyval ends it at the first comma.
+ */
 static int implied_value(struct opt_iter *it, struct opt_elem *e,
 			 const char *p, char *err, size_t errlen)
 {
@@ -280,12 +286,7 @@ static int handle_cpu(struct parse_ctx *ctx, const char *arg)
 
 /* --- -machine, -accel, -enable-kvm -------------------------------------- */
 
-/*
- * kvm is the only accelerator.  A tcg after kvm ("accel=kvm:tcg", "-accel
- * kvm -accel tcg") is QEMU's fallback for hosts without KVM and is never
- * reached, so it is let through; on its own it is refused.  Messages for
- * -machine accel= carry no option prefix, as QEMU's don't.
- */
+/* Messages for -machine accel= carry no option prefix, as QEMU's don't. */
 static int accel_error(struct parse_ctx *ctx, const struct opt_iter *it,
 		       const char *msg)
 {
@@ -294,6 +295,11 @@ static int accel_error(struct parse_ctx *ctx, const struct opt_iter *it,
 	return fail(ctx, NULL, "%s", msg);
 }
 
+/*
+ * kvm is the only accelerator.  A tcg after kvm ("accel=kvm:tcg", "-accel
+ * kvm -accel tcg") is QEMU's fallback for hosts without KVM and is never
+ * reached, so it is let through; on its own it is refused.
+ */
 static int check_accel(struct parse_ctx *ctx, const struct opt_iter *it,
 		       const char *name, size_t len)
 {
@@ -377,20 +383,11 @@ static int handle_enable_kvm(struct parse_ctx *ctx, const char *arg)
 }
 
 /* kvm takes no properties here; the accelerator is set up as kvmlite needs. */
-static int accel_prop(struct parse_ctx *ctx, const struct opt_iter *it,
-		      const struct opt_elem *e)
-{
-	if (opt_key_is(e, "accel"))
-		return 0;
-	return opt_fail(it, ctx->err, ctx->errlen,
-			"Property 'kvm-accel.%.*s' not found",
-			(int)e->key_len, e->key);
-}
-
 static int handle_accel(struct parse_ctx *ctx, const char *arg)
 {
-	struct opt_elem accel;
+	struct opt_elem accel, e;
 	struct opt_iter it;
+	int ret;
 
 	ctx->accel_option = true;
 	opt_iter_init(&it, ctx->opt, arg, "accel", false);
@@ -402,7 +399,13 @@ static int handle_accel(struct parse_ctx *ctx, const char *arg)
 	if (check_accel(ctx, &it, accel.val, accel.val_len))
 		return -1;
 	opt_iter_init(&it, ctx->opt, arg, "accel", false);
-	return for_each_elem(ctx, &it, accel_prop);
+	while ((ret = opt_next(&it, &e, ctx->err, ctx->errlen)) > 0)
+		if (!opt_key_is(&e, "accel"))
+			return opt_fail(&it, ctx->err, ctx->errlen,
+					"Property '%.*s-accel.%.*s' not found",
+					(int)accel.val_len, accel.val,
+					(int)e.key_len, e.key);
+	return ret;
 }
 
 /* --- -name -------------------------------------------------------------- */
@@ -479,7 +482,11 @@ static int handle_nographic(struct parse_ctx *ctx, const char *arg)
 	return 0;
 }
 
-/* QEMU's display types; all but "none" need a graphical console. */
+/*
+ * QEMU's display types; all but "none" need a graphical console.  Those
+ * are only refused once the command line is read, as a later -display
+ * may override them.
+ */
 static int display_type(struct parse_ctx *ctx, const struct opt_iter *it,
 			const struct opt_elem *e)
 {
@@ -488,13 +495,17 @@ static int display_type(struct parse_ctx *ctx, const struct opt_iter *it,
 	};
 	size_t i;
 
+	ctx->display_graphical = NULL;
 	if (val_is(e, "none"))
 		return 0;
-	for (i = 0; i < sizeof(graphical) / sizeof(graphical[0]); i++)
-		if (val_is(e, graphical[i]))
-			return opt_fail(it, ctx->err, ctx->errlen,
-					"display '%s' is not supported: kvmlite has no graphical console (use -display none or -nographic)",
-					graphical[i]);
+	for (i = 0; i < sizeof(graphical) / sizeof(graphical[0]); i++) {
+		if (val_is(e, graphical[i])) {
+			ctx->display_opt = it->opt;
+			ctx->display_arg = it->text;
+			ctx->display_graphical = graphical[i];
+			return 0;
+		}
+	}
 	return opt_fail(it, ctx->err, ctx->errlen,
 			"Parameter 'type' does not accept value '%.*s'",
 			(int)e->val_len, e->val);
@@ -684,7 +695,7 @@ static int handle_log_items(struct parse_ctx *ctx, const char *arg)
 	ctx->cfg->log_unimp = false;
 	for (;; p += n + 1) {
 		n = strcspn(p, ",");
-		if (n != 5 || strncmp(p, "unimp", 5))
+		if (n != strlen("unimp") || strncmp(p, "unimp", n))
 			return fail(ctx, arg, "unknown log item '%.*s' (valid items: unimp)",
 				    (int)n, p);
 		ctx->cfg->log_unimp = true;
@@ -845,6 +856,11 @@ static int finish(struct parse_ctx *ctx)
 	if (ctx->accel_option && ctx->machine_accel)
 		return fail(ctx, NULL,
 			    "The -accel and \"-machine accel=\" options are incompatible");
+	if (ctx->display_graphical)
+		return fail(ctx, NULL,
+			    "%s %s: display '%s' is not supported: kvmlite has no graphical console (use -display none or -nographic)",
+			    ctx->display_opt, ctx->display_arg,
+			    ctx->display_graphical);
 	if (smp_args_finish(&ctx->smp, &cfg->smp, ctx->err, ctx->errlen) ||
 	    mem_args_finish(&ctx->mem, &cfg->ram_size, ctx->err, ctx->errlen))
 		return -1;

@@ -47,7 +47,9 @@ struct mb_info {
 	uint32_t syms[4];
 	uint32_t mmap_length;
 	uint32_t mmap_addr;
-	uint32_t unused[9];
+	uint32_t drives_length;
+	uint32_t drives_addr;
+	uint32_t config_table;
 	uint32_t boot_loader_name;
 };
 
@@ -187,8 +189,11 @@ static int mb_load_image(struct guest_mem *mem, const struct boot_file *f,
 	struct elf_image elf;
 
 	if (h->flags & MB_FLAG_AOUT_KLUDGE) {
+		/* Only once the kludge fields are known to lie in the file. */
+		if (mb_load_kludge(mem, f, h, hdr_off, end, err, errlen))
+			return -1;
 		*entry = h->entry_addr;
-		return mb_load_kludge(mem, f, h, hdr_off, end, err, errlen);
+		return 0;
 	}
 	if (!elf_parse(f, &elf) || elf.is64 || elf.machine != EM_386) {
 		snprintf(err, errlen, "%s: a multiboot kernel must be a 32-bit "

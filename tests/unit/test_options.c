@@ -160,7 +160,7 @@ TEST(size_overflow_at_2_pow_64)
 	EXPECT_SIZE_ERR("18446744073709551616", 1, -ERANGE);
 	EXPECT_SIZE_ERR("16E", 1, -ERANGE);
 	EXPECT_SIZE_ERR("17179869184G", 1, -ERANGE);
-	EXPECT_SIZE_ERR("15.9999999999E", 1, -ERANGE);
+	EXPECT_SIZE_ERR("16.5E", 1, -ERANGE);
 	EXPECT_SIZE_ERR("17592186044416", MiB, -ERANGE);
 	/* Junk after the digits is reported as junk, not as overflow. */
 	EXPECT_SIZE_ERR("99999999999999999999x", 1, -EINVAL);
@@ -746,8 +746,25 @@ TEST(name_short_form_boolean)
 	EXPECT_RUN("-name", "foo,debug-threads");
 	CHECK(cfg.debug_threads);
 	CHECK_STR(warnings, "kvmlite: warning: -name foo,debug-threads: short-form boolean option 'debug-threads' deprecated, please use debug-threads=on instead\n");
-	EXPECT_RUN("-name", "foo,debug-threads=on", "-name", "nodebug-threads");
+	EXPECT_RUN("-name", "foo,debug-threads=on", "-name", "foo,nodebug-threads");
 	CHECK(!cfg.debug_threads);
+	/* A bare first word is the name, whatever it looks like. */
+	EXPECT_RUN("-name", "nodebug-threads");
+	CHECK_STR(cfg.name, "nodebug-threads");
+}
+
+TEST(name_too_long)
+{
+	char name[300], want[400];
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(want, sizeof(want),
+		 "-name %s: Parameter 'guest' is longer than 255 bytes", name);
+	EXPECT_ERROR(want, "-name", name);
+	name[255] = '\0';
+	EXPECT_RUN("-name", name);
+	CHECK_STR(cfg.name, name);
 }
 
 TEST(name_errors)
@@ -805,6 +822,8 @@ TEST(accel_invalid)
 	EXPECT_ERROR("-accel kvm,foo=1: Property 'kvm-accel.foo' not found",
 		     "-accel", "kvm,foo=1");
 	EXPECT_ERROR("-accel : Parameter 'accel' is missing", "-accel", "");
+	EXPECT_ERROR("-accel tcg,thread=single: Property 'tcg-accel.thread' not found",
+		     "-accel", "kvm", "-accel", "tcg,thread=single");
 }
 
 TEST(accel_and_machine_accel_incompatible)
@@ -1155,6 +1174,7 @@ int main(void)
 	RUN(name_escaped_comma);
 	RUN(name_repeated_merges);
 	RUN(name_short_form_boolean);
+	RUN(name_too_long);
 	RUN(name_errors);
 	RUN(cpu_model_stored_whole);
 
