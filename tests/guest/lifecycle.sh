@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Faults, resets and exits: what the machine does when the guest ends,
+# breaks or resets, and what the CPU and port bus look like to it.
+. "$(dirname "$0")/lib.sh"
+
+FAULT="$DEBUG_EXIT -kernel $GUESTS/fault -append"
+check fault_ud_reports_vector 253 '^EXCEPTION vector=6 ' -- $FAULT mode=ud
+check fault_pf_reports_vector 253 '^EXCEPTION vector=14 ' -- $FAULT mode=pf
+check triple_fault_no_reboot_exits_0 0 '^fault: triple$' \
+	-- -no-reboot $FAULT mode=triple
+check i8042_reset_no_reboot_exits_0 0 '^fault: reset$' \
+	-- -no-reboot $FAULT mode=reset
+
+# Without -no-reboot a reset restarts the machine, which boots again.
+reboots() {
+	local name=$1 mode=$2 count
+	timeout 3 "$KVMLITE" $FAULT "mode=$mode" </dev/null >"$TMP/out" 2>&1
+	count=$(grep -c "^fault: $mode\$" "$TMP/out")
+	if [ "$count" -ge 2 ]; then
+		pass "$name"
+	else
+		fail "$name" "booted $count times in 3 s" "$(tail -5 "$TMP/out")"
+	fi
+}
+reboots triple_fault_reboots triple
+reboots i8042_reset_reboots reset
+
+# The emulator on software-KVM hosts refuses int3 (KVM_EXIT_INTERNAL_ERROR,
+# status 1 with a register dump); hardware KVM delivers vector 3.
+run_vm "$TMP/out" "$TMP/err" -- $FAULT mode=int3
+if [ "$status" = 1 ] && grep -q 'KVM internal error' "$TMP/err" &&
+   grep -q '^RIP=' "$TMP/err" && grep -q '^CR0=' "$TMP/err"; then
+	pass internal_error_dumps_registers
+elif [ "$status" = 253 ] && grep -q '^EXCEPTION vector=3 ' "$TMP/out"; then
+	pass internal_error_dumps_registers
+else
+	fail internal_error_dumps_registers "status $status" "$(cat "$TMP/err")"
+fi
+
+check unclaimed_ports_read_all_ones 1 '^ports: unclaimed reads all ones$' \
+	-- $DEBUG_EXIT -d unimp -D "$TMP/unimp.log" -kernel $GUESTS/ports
+if [ "$(grep -c 'port 0x1234' "$TMP/unimp.log")" = 1 ] &&
+   ! grep -q 'port 0x0080' "$TMP/unimp.log"; then
+	pass unimp_logged_once_per_port
+else
+	fail unimp_logged_once_per_port "$(cat "$TMP/unimp.log")"
+fi
+
+CPUID="$DEBUG_EXIT -kernel $GUESTS/cpuid"
+check cpuid_kvm_signature 1 'hypervisor=KVMKVMKVM ' 'max_hv_leaf=0x40000010 ' \
+	' hv_bit=1 ' ' apic_id=0 ' -- $CPUID
+check cpuid_minus_x2apic 1 ' x2apic=0 ' -- -cpu host,-x2apic $CPUID
+check cpuid_minus_hypervisor 1 ' hv_bit=0 ' -- -cpu host,-hypervisor $CPUID
+
+check hello_64G_ram 1 '^hello: done$' 'mem: 0x0000000100000000-0x000000103fffffff' \
+	-- -m 64G $DEBUG_EXIT -kernel $GUESTS/hello
+check hello_smp_2 1 '^hello: done$' -- -smp 2 $DEBUG_EXIT -kernel $GUESTS/hello
+
+# -m 64G must cost nothing until touched.
+"$KVMLITE" -m 64G $DEBUG_EXIT -kernel $GUESTS/echo </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 1
+rss=$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status 2>/dev/null)
+kill $pid 2>/dev/null
+wait $pid 2>/dev/null
+if [ -n "$rss" ] && [ "$rss" -lt 65536 ]; then
+	pass large_ram_is_not_touched
+else
+	fail large_ram_is_not_touched "VmRSS ${rss:-?} KiB with -m 64G"
+fi
