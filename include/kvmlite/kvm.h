@@ -18,6 +18,13 @@ struct kvm {
 
 /* Opens /dev/kvm, checks the API and capabilities, creates the VM. */
 int kvm_open(struct kvm *kvm, const char *dev, char *err, size_t errlen);
+
+/*
+ * Creates the in-kernel PIC, IOAPIC and LAPICs.  Call it after guest RAM
+ * is registered: once the irqchip's own memory exists, every further
+ * memslot change waits for an SRCU grace period (milliseconds).
+ */
+int kvm_create_irqchip(struct kvm *kvm, char *err, size_t errlen);
 void kvm_close(struct kvm *kvm);
 
 int kvm_add_memory(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva);

@@ -16,6 +16,7 @@ struct bus;
 struct ioloop;
 struct kvm_run;
 struct machine;
+struct unimp_log;
 
 struct vcpu {
 	struct machine *machine;
@@ -64,8 +65,7 @@ struct machine {
 	bool pause;		/* vCPUs must park */
 	int nr_parked;
 
-	/* -d unimp: one bit per port so each is logged once. */
-	uint8_t *unimp_ports;
+	struct unimp_log *unimp;	/* -d unimp, else NULL */
 };
 
 int machine_init(struct machine *m, const struct config *cfg, char *err,

@@ -92,7 +92,6 @@ static int get_supported_cpuid(struct kvm *kvm, char *err, size_t errlen)
 
 static int create_vm(struct kvm *kvm, char *err, size_t errlen)
 {
-	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
 	int mmap_size;
 
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
@@ -100,6 +99,20 @@ static int create_vm(struct kvm *kvm, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		return -1;
 	}
+	mmap_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size <= 0) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s",
+			 strerror(errno));
+		return -1;
+	}
+	kvm->run_size = mmap_size;
+	return 0;
+}
+
+int kvm_create_irqchip(struct kvm *kvm, char *err, size_t errlen)
+{
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+
 	/* Intel VMX needs these pages for real mode; they sit in the hole. */
 	if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0 ||
 	    ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0) {
@@ -111,13 +124,6 @@ static int create_vm(struct kvm *kvm, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	mmap_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (mmap_size <= 0) {
-		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s",
-			 strerror(errno));
-		return -1;
-	}
-	kvm->run_size = mmap_size;
 	return 0;
 }
 

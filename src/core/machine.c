@@ -19,6 +19,7 @@
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
 #include "kvmlite/serial.h"
+#include "kvmlite/unimp.h"
 
 #define KVM_DEVICE	"/dev/kvm"
 #define MIN_RAM_SIZE	(2ULL << 20)
@@ -190,7 +191,8 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	    kvm_open(&m->kvm, KVM_DEVICE, err, errlen) ||
 	    cpu_model_init(&m->cpu, cfg->cpu_model, m->kvm.supported_cpuid,
 			   err, errlen) ||
-	    memory_init(m, err, errlen))
+	    memory_init(m, err, errlen) ||
+	    kvm_create_irqchip(&m->kvm, err, errlen))
 		return -1;
 	if (loader_load(&m->mem, &m->boot, &m->boot_state, err, errlen))
 		return -1;
@@ -198,9 +200,9 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	m->mmio = bus_new("mmio");
 	m->ioloop = ioloop_new();
 	if (cfg->log_unimp)
-		m->unimp_ports = calloc(1, 65536 / 8);
+		m->unimp = unimp_log_new();
 	if (!m->pio || !m->mmio || !m->ioloop ||
-	    (cfg->log_unimp && !m->unimp_ports)) {
+	    (cfg->log_unimp && !m->unimp)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

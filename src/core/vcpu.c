@@ -18,6 +18,7 @@
 #include "kvmlite/bus.h"
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
+#include "kvmlite/unimp.h"
 
 #define KICK_SIGNAL SIGUSR1
 
@@ -175,19 +176,6 @@ int vcpu_reset(struct vcpu *vcpu)
 	return 0;
 }
 
-static void log_unimp_port(struct vcpu *vcpu, uint16_t port, bool is_write)
-{
-	struct machine *m = vcpu->machine;
-	uint8_t bit = 1U << (port & 7);
-
-	if (!m->unimp_ports ||
-	    (__atomic_fetch_or(&m->unimp_ports[port >> 3], bit,
-			       __ATOMIC_RELAXED) & bit))
-		return;
-	log_msg("unimplemented port 0x%04x %s", port,
-		is_write ? "write" : "read");
-}
-
 static void handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -197,8 +185,9 @@ static void handle_io(struct vcpu *vcpu)
 
 	for (i = 0; i < run->io.count; i++, data += run->io.size)
 		if (!bus_access(vcpu->machine->pio, run->io.port, data,
-				run->io.size, is_write))
-			log_unimp_port(vcpu, run->io.port, is_write);
+				run->io.size, is_write) && vcpu->machine->unimp)
+			unimp_log_port(vcpu->machine->unimp, run->io.port,
+				       is_write);
 }
 
 static void handle_mmio(struct vcpu *vcpu)
@@ -210,10 +199,9 @@ static void handle_mmio(struct vcpu *vcpu)
 		len = sizeof(run->mmio.data);
 	if (!bus_access(vcpu->machine->mmio, run->mmio.phys_addr,
 			run->mmio.data, len, run->mmio.is_write) &&
-	    vcpu->machine->cfg->log_unimp)
-		log_msg("unimplemented MMIO 0x%llx %s",
-			(unsigned long long)run->mmio.phys_addr,
-			run->mmio.is_write ? "write" : "read");
+	    vcpu->machine->unimp)
+		unimp_log_mmio(vcpu->machine->unimp, run->mmio.phys_addr,
+			       run->mmio.is_write);
 }
 
 static void guest_failed(struct vcpu *vcpu, const char *what)

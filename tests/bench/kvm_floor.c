@@ -193,14 +193,17 @@ static void setup_boot_info(const char *cmdline)
 		die("command line too long");
 	memcpy(guest(CMDLINE_ADDR, len), cmdline, len);
 
+	/* The same map as kvmlite's, so the guest prints the same bytes. */
 	map[0] = (struct hvm_memmap_entry){ 0, LOW_RAM_END, 1, 0 };
-	map[1] = (struct hvm_memmap_entry){ HIGH_RAM, ram_size - HIGH_RAM, 1, 0 };
+	map[1] = (struct hvm_memmap_entry){ LOW_RAM_END, 0xa0000 - LOW_RAM_END, 2, 0 };
+	map[2] = (struct hvm_memmap_entry){ 0xf0000, 0x10000, 2, 0 };
+	map[3] = (struct hvm_memmap_entry){ HIGH_RAM, ram_size - HIGH_RAM, 1, 0 };
 	*info = (struct hvm_start_info){
 		.magic = HVM_START_MAGIC,
 		.version = 1,
 		.cmdline_paddr = CMDLINE_ADDR,
 		.memmap_paddr = INFO_ADDR + sizeof(*info),
-		.memmap_entries = 2,
+		.memmap_entries = 4,
 	};
 }
 
@@ -297,9 +300,6 @@ int main(int argc, char **argv)
 		die("/dev/kvm: %s", strerror(errno));
 	int vm = IOCTL(kvm, KVM_CREATE_VM, 0);
 
-	IOCTL(vm, KVM_SET_TSS_ADDR, TSS_ADDR);
-	IOCTL(vm, KVM_CREATE_IRQCHIP, 0);
-
 	ram_size = mib << 20;
 	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -312,6 +312,9 @@ int main(int argc, char **argv)
 		.userspace_addr = (uintptr_t)ram,
 	};
 	IOCTL(vm, KVM_SET_USER_MEMORY_REGION, &slot);
+	/* After the RAM slot: later memslot changes wait for SRCU. */
+	IOCTL(vm, KVM_SET_TSS_ADDR, TSS_ADDR);
+	IOCTL(vm, KVM_CREATE_IRQCHIP, 0);
 
 	uint64_t entry = load_elf(argv[i]);
 

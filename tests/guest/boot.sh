@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots the tiny guests through each boot protocol and checks their
 # verdicts, then the same guests under QEMU's microvm as an oracle.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 check hello_pvh 1 '^kvmlite hello guest$' '^cmdline: hello world$' \
 	'^boot: pvh$' '^mem: 0x0000000000100000-0x0000000003ffffff type 1$' \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every failure a user can cause is one line on stderr naming the input
 # and what was expected, and exit status 1.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 HELLO=$GUESTS/hello
 printf 'not a kernel\n' >"$TMP/text"

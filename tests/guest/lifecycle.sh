@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Faults, resets and exits: what the machine does when the guest ends,
 # breaks or resets, and what the CPU and port bus look like to it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 FAULT="$DEBUG_EXIT -kernel $GUESTS/fault -append"
 check fault_ud_reports_vector 253 '^EXCEPTION vector=6 ' -- $FAULT mode=ud
