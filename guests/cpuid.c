@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /* Prints what CPUID tells about the CPU and the hypervisor, on one line. */
 #include "guest.h"
 

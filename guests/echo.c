@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Reads lines from a UART and prints each back on COM1 as "echo: LINE",
  * until the line "quit".  port=0x2f8 reads COM2 instead of COM1.  By

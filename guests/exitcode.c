@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Exits with the status given as code=N (0..255) by writing N to the
  * isa-debug-exit device at port=P (default 0xf4), with an access of

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Misbehaves as told by mode=:
  *   ud      executes ud2: the runtime reports vector 6

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /* Prints what the loader told it: command line, protocol, memory map. */
 #include "guest.h"
 

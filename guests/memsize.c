@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Checks that every RAM range of the memory map is backed by memory: the
  * first and last 8-byte word of each range get an address-derived pattern,

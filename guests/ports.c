@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Checks the port bus where no device claims a port: reads of every width
  * return all ones, before and after a write there, and writes to the POST

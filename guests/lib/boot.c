@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * From the boot stub to guest_main(): turns whatever boot information the
  * loader passed into a struct boot_info.  All loader data is read in place

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /* Command line lookups: space-separated words, "key=value" or "flag". */
 #include "guest.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /* Leaving the VM, on purpose or because of an exception. */
 #include "guest.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Identity mappings beyond the static low 4 GiB of head64.S, with 2 MiB
  * pages and page tables taken from a small static pool that is never freed.

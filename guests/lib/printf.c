@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * printf to the serial port.  Conversions: %d %u %x %p %c %s %%, with the
  * length modifiers l, ll and z, a field width and the 0 flag.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Polled output on COM1.  Every port access is an exit to the VMM, so the
  * line status is read only when the 16-byte transmit FIFO may be full: once

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * The four functions GCC may call even in freestanding code, plus what the
  * runtime needs.  String instructions keep the emulated instruction count

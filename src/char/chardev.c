@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * -serial argument parsing and the open/attach/close dispatch to the
  * backends.  The forms and messages follow QEMU 7.2's legacy -serial

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /* "file:PATH": output only, truncating the file as QEMU does. */
 #include <errno.h>
 #include <fcntl.h>

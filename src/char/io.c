@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Plumbing shared by the backends: the paced input pump that runs on the
  * I/O thread, and the blocking output helper.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /* "null": a port whose output is discarded and which never has input. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * "pty": a pseudo-terminal whose slave the user opens with screen,
  * minicom and the like.

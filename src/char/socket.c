@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * "unix:PATH[,server][,nowait]": a stream socket, connecting out or
  * listening for one client at a time.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * "stdio": guest output to stdout, stdin to the guest, and under
  * -nographic the Ctrl-A escapes.

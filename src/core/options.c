@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * The command line, with QEMU 7.2's syntax and messages: single-dash
  * options (a double dash works too) whose argument is the next word.  As

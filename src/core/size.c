@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * Sizes as QEMU 7.2 reads them ("512", "0.5G", "1000k", "0x1000"), and
  * the -m option built on them.

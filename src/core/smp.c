@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * -smp, completed by QEMU 7.2's rules: values left out (or given as 0)
  * are derived from the others, preferring cores over sockets.  The

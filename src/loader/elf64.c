@@ -12,7 +12,6 @@ static int elf64_load(struct guest_mem *mem, const struct boot_files *files,
 		      struct boot_state *state, char *err, size_t errlen)
 {
 	struct elf_image elf;
-	uint64_t end, initrd;
 
 	if (!elf_parse(&files->kernel, &elf) || !elf.is64)
 		return 0;
@@ -21,15 +20,9 @@ static int elf64_load(struct guest_mem *mem, const struct boot_files *files,
 			 "x86-64", files->kernel.path, elf.machine);
 		return -1;
 	}
-	if (elf_load(&elf, mem, &end, err, errlen) ||
-	    boot_write_cmdline(mem, NULL, files->cmdline, err, errlen) ||
-	    boot_write_page_tables(mem, err, errlen))
+	if (boot_write_page_tables(mem, err, errlen) ||
+	    pvh_load_elf(mem, files, &elf, err, errlen))
 		return -1;
-	initrd = boot_place_initrd(mem, files, end, err, errlen);
-	if (files->initrd.size && !initrd)
-		return -1;
-	boot_write_gdt(mem);
-	pvh_write_start_info(mem, files, initrd);
 	state->format = "elf64";
 	state->mode = BOOT_LONG64;
 	state->entry = elf.entry;

@@ -49,6 +49,13 @@ uint64_t boot_place_initrd(struct guest_mem *mem,
 int boot_check_range(struct guest_mem *mem, const char *path, uint64_t start,
 		     uint64_t len, char *err, size_t errlen);
 
+/*
+ * Loads @elf with the command line, initrd, GDT and hvm_start_info: all
+ * a PVH kernel, or an ELF64 kernel entered in long mode, is given.
+ */
+int pvh_load_elf(struct guest_mem *mem, const struct boot_files *files,
+		 const struct elf_image *elf, char *err, size_t errlen);
+
 /* Writes hvm_start_info (PVH ABI) at BOOT_INFO_ADDR. */
 void pvh_write_start_info(struct guest_mem *mem,
 			  const struct boot_files *files, uint64_t initrd);

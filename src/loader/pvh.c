@@ -73,6 +73,22 @@ void pvh_write_start_info(struct guest_mem *mem,
 	}
 }
 
+int pvh_load_elf(struct guest_mem *mem, const struct boot_files *files,
+		 const struct elf_image *elf, char *err, size_t errlen)
+{
+	uint64_t end, initrd;
+
+	if (elf_load(elf, mem, &end, err, errlen) ||
+	    boot_write_cmdline(mem, NULL, files->cmdline, err, errlen))
+		return -1;
+	initrd = boot_place_initrd(mem, files, end, err, errlen);
+	if (files->initrd.size && !initrd)
+		return -1;
+	boot_write_gdt(mem);
+	pvh_write_start_info(mem, files, initrd);
+	return 0;
+}
+
 static int pvh_load(struct guest_mem *mem, const struct boot_files *files,
 		    struct boot_state *state, char *err, size_t errlen)
 {
@@ -80,7 +96,6 @@ static int pvh_load(struct guest_mem *mem, const struct boot_files *files,
 	struct elf_image elf;
 	const void *desc;
 	uint32_t desc_len, entry;
-	uint64_t end, initrd;
 
 	if (!elf_parse(&files->kernel, &elf))
 		return 0;
@@ -93,14 +108,8 @@ static int pvh_load(struct guest_mem *mem, const struct boot_files *files,
 		return -1;
 	}
 	memcpy(&entry, desc, sizeof(entry));
-	if (elf_load(&elf, mem, &end, err, errlen) ||
-	    boot_write_cmdline(mem, NULL, files->cmdline, err, errlen))
+	if (pvh_load_elf(mem, files, &elf, err, errlen))
 		return -1;
-	initrd = boot_place_initrd(mem, files, end, err, errlen);
-	if (files->initrd.size && !initrd)
-		return -1;
-	boot_write_gdt(mem);
-	pvh_write_start_info(mem, files, initrd);
 	state->format = "pvh";
 	state->mode = BOOT_PROTECTED32;
 	state->entry = entry;

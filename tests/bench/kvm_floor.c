@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * kvm_floor: the least code that boots a PVH guest through /dev/kvm.
  *

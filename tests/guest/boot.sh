@@ -37,8 +37,6 @@ check memsize_16G 1 'range 0x0000000100000000-0x000000043fffffff ok' \
 	'^memsize: total 16383 MiB$' \
 	-- -m 16G $DEBUG_EXIT -kernel $GUESTS/memsize
 
-QEMU_ARGS="-M microvm -enable-kvm -nodefaults -no-user-config -nographic
-	-serial stdio $DEBUG_EXIT"
 # QEMU boots these through their multiboot header (it tries that first).
 check_qemu qemu_hello 1 "^cmdline: $GUESTS/hello hello world\$" \
 	'^hello: done$' \
@@ -49,3 +47,8 @@ check_qemu qemu_memsize_512M 1 '^memsize: total 511 MiB$' \
 	-- $QEMU_ARGS -m 512M -kernel $GUESTS/memsize
 check_qemu qemu_memsize_4G 1 'range 0x0000000100000000-0x000000013fffffff ok' \
 	-- $QEMU_ARGS -m 4G -kernel $GUESTS/memsize
+check_qemu qemu_hello_multiboot_only 1 '^boot: multiboot$' '^hello: done$' \
+	-- $QEMU_ARGS -kernel $GUESTS/hello-mb
+check_qemu qemu_exitcode_iobase_0x501 7 '^exitcode: 3$' \
+	-- $QEMU_ARGS -device isa-debug-exit -kernel $GUESTS/exitcode \
+	-append "code=3 port=0x501"

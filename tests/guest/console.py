@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,8 +57,12 @@ def wait(proc):
         return None
 
 
-def echo_over_pipes(name, extra, append):
-    proc = subprocess.Popen([KVMLITE, *DEBUG_EXIT, *extra, "-kernel",
+QEMU = ["qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host",
+        "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio"]
+
+
+def echo_over_pipes(name, extra, append, vmm=(KVMLITE,)):
+    proc = subprocess.Popen([*vmm, *DEBUG_EXIT, *extra, "-kernel",
                              f"{GUESTS}/echo", "-append", append],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
@@ -76,6 +81,11 @@ def test_echo():
     echo_over_pipes("stdin_reaches_guest_polled", [], "")
     echo_over_pipes("stdin_reaches_guest_by_irq4", [], "irq")
     test_com2()
+    if shutil.which(QEMU[0]):
+        echo_over_pipes("qemu_stdin_reaches_guest", [], "", QEMU)
+        echo_over_pipes("qemu_stdin_reaches_guest_by_irq", [], "irq", QEMU)
+    else:
+        print("SKIP qemu_stdin_reaches_guest (qemu-system-x86_64 missing)")
 
 
 def wait_for_file(path, text, timeout=TIMEOUT):

@@ -68,3 +68,18 @@ if [ -n "$rss" ] && [ "$rss" -lt 65536 ]; then
 else
 	fail large_ram_is_not_touched "VmRSS ${rss:-?} KiB with -m 64G"
 fi
+
+# The same guests under QEMU, so their verdicts are known good.
+check_qemu qemu_fault_ud 253 '^EXCEPTION vector=6 ' \
+	-- $QEMU_ARGS -kernel $GUESTS/fault -append mode=ud
+check_qemu qemu_fault_pf 253 '^EXCEPTION vector=14 ' \
+	-- $QEMU_ARGS -kernel $GUESTS/fault -append mode=pf
+check_qemu qemu_triple_fault_no_reboot 0 '^fault: triple$' \
+	-- $QEMU_ARGS -no-reboot -kernel $GUESTS/fault -append mode=triple
+check_qemu qemu_i8042_reset_no_reboot 0 '^fault: reset$' \
+	-- $QEMU_ARGS -no-reboot -device i8042 -kernel $GUESTS/fault \
+	-append mode=reset
+check_qemu qemu_unclaimed_ports 1 '^ports: unclaimed reads all ones$' \
+	-- $QEMU_ARGS -kernel $GUESTS/ports
+check_qemu qemu_cpuid_minus_x2apic 1 'hypervisor=KVMKVMKVM ' ' x2apic=0 ' \
+	-- $QEMU_ARGS -cpu host,-x2apic -kernel $GUESTS/cpuid
