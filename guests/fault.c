@@ -5,7 +5,8 @@
  *   pf      reads unmapped memory: vector 14
  *   triple  raises an exception with an empty IDT: a triple fault
  *   int3    executes int3: vector 3
- *   reset   asks the keyboard controller for a reset
+ *   reset   asks the keyboard controller for a reset, after leaving a
+ *           mark in RAM that a clean machine reset must wipe
  *   hang    halts with interrupts off, forever
  */
 #include "guest.h"
@@ -14,6 +15,9 @@
 #define UNMAPPED_ADDR		0x8000000000ULL
 #define I8042_COMMAND_PORT	0x64
 #define I8042_CMD_RESET		0xfe
+/* In RAM under every -m the tests use, above this guest's image. */
+#define RESET_MARK_ADDR		0x1000000ULL
+#define RESET_MARK		0x6b766d6c69746521ULL
 
 static void fault_ud(void)
 {
@@ -43,6 +47,13 @@ static void fault_int3(void)
 
 static void fault_reset(void)
 {
+	volatile uint64_t *mark = (volatile uint64_t *)RESET_MARK_ADDR;
+
+	if (*mark == RESET_MARK) {
+		printf("fault: RAM kept its contents across the reset\n");
+		exit(1);
+	}
+	*mark = RESET_MARK;
 	outb(I8042_COMMAND_PORT, I8042_CMD_RESET);
 }
 

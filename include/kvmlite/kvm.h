@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct kvm_cpuid2;
+struct kvm_irqchip;
 
 /* The /dev/kvm system handle and one VM with its in-kernel irqchip. */
 struct kvm {
@@ -14,6 +15,8 @@ struct kvm {
 	size_t run_size;		/* size of each vCPU's kvm_run area */
 	struct kvm_cpuid2 *supported_cpuid;
 	int nr_slots;
+	int max_vcpus;
+	struct kvm_irqchip *irqchip_reset_state;
 };
 
 /* Opens /dev/kvm, checks the API and capabilities, creates the VM. */
@@ -25,6 +28,8 @@ int kvm_open(struct kvm *kvm, const char *dev, char *err, size_t errlen);
  * memslot change waits for an SRCU grace period (milliseconds).
  */
 int kvm_create_irqchip(struct kvm *kvm, char *err, size_t errlen);
+/* Returns the PIC and IOAPIC to their state at creation. */
+int kvm_irqchip_reset(struct kvm *kvm);
 void kvm_close(struct kvm *kvm);
 
 int kvm_add_memory(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva);

@@ -27,7 +27,10 @@ static const struct kvm_required_cap required_caps[] = {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
 };
+
+#define NR_IRQCHIPS 3	/* PIC master, PIC slave, IOAPIC */
 
 static int open_dev(const char *dev, char *err, size_t errlen)
 {
@@ -68,6 +71,11 @@ static int check_caps(struct kvm *kvm, const char *dev, char *err,
 			return -1;
 		}
 	}
+	kvm->max_vcpus = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION,
+			       KVM_CAP_MAX_VCPUS);
+	if (kvm->max_vcpus <= 0)
+		kvm->max_vcpus = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION,
+				       KVM_CAP_NR_VCPUS);
 	return 0;
 }
 
@@ -89,6 +97,8 @@ static int get_supported_cpuid(struct kvm *kvm, char *err, size_t errlen)
 	kvm->supported_cpuid = cpuid;
 	return 0;
 }
+
+static int kvm_irqchip_save(struct kvm *kvm);
 
 static int create_vm(struct kvm *kvm, char *err, size_t errlen)
 {
@@ -124,6 +134,37 @@ int kvm_create_irqchip(struct kvm *kvm, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	kvm->irqchip_reset_state = calloc(NR_IRQCHIPS,
+					  sizeof(struct kvm_irqchip));
+	if (!kvm->irqchip_reset_state || kvm_irqchip_save(kvm)) {
+		snprintf(err, errlen, "KVM_GET_IRQCHIP: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Keeps the irqchips' power-on state, which a machine reset restores. */
+static int kvm_irqchip_save(struct kvm *kvm)
+{
+	struct kvm_irqchip *chips = kvm->irqchip_reset_state;
+	int i;
+
+	for (i = 0; i < NR_IRQCHIPS; i++) {
+		chips[i].chip_id = i;
+		if (ioctl(kvm->vm_fd, KVM_GET_IRQCHIP, &chips[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int kvm_irqchip_reset(struct kvm *kvm)
+{
+	struct kvm_irqchip *chips = kvm->irqchip_reset_state;
+	int i;
+
+	for (i = 0; i < NR_IRQCHIPS; i++)
+		if (ioctl(kvm->vm_fd, KVM_SET_IRQCHIP, &chips[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -150,7 +191,9 @@ void kvm_close(struct kvm *kvm)
 	if (kvm->sys_fd >= 0)
 		close(kvm->sys_fd);
 	free(kvm->supported_cpuid);
+	free(kvm->irqchip_reset_state);
 	kvm->supported_cpuid = NULL;
+	kvm->irqchip_reset_state = NULL;
 	kvm->vm_fd = kvm->sys_fd = -1;
 }
 

@@ -171,6 +171,11 @@ static int vcpus_init(struct machine *m, char *err, size_t errlen)
 	int i;
 
 	m->nr_vcpus = m->cfg->smp.cpus;
+	if (m->nr_vcpus > m->kvm.max_vcpus) {
+		snprintf(err, errlen, "-smp %d: this host's KVM supports at "
+			 "most %d vCPUs", m->nr_vcpus, m->kvm.max_vcpus);
+		return -1;
+	}
 	m->vcpus = calloc(m->nr_vcpus, sizeof(*m->vcpus));
 	if (!m->vcpus)
 		return -1;
@@ -278,6 +283,10 @@ static int machine_reset(struct machine *m)
 	if (loader_load(&m->mem, &m->boot, &m->boot_state, err,
 			sizeof(err))) {
 		error_report("reset: %s", err);
+		return -1;
+	}
+	if (kvm_irqchip_reset(&m->kvm)) {
+		error_report("reset of the irqchip: %s", strerror(errno));
 		return -1;
 	}
 	for (r = m->resets; r; r = r->next)

@@ -16,7 +16,9 @@ reboots() {
 	local name=$1 mode=$2 count
 	timeout 3 "$KVMLITE" $FAULT "mode=$mode" </dev/null >"$TMP/out" 2>&1
 	count=$(grep -c "^fault: $mode\$" "$TMP/out")
-	if [ "$count" -ge 2 ]; then
+	if grep -q 'RAM kept' "$TMP/out"; then
+		fail "$name" "$(grep 'RAM kept' "$TMP/out" | head -1)"
+	elif [ "$count" -ge 2 ]; then
 		pass "$name"
 	else
 		fail "$name" "booted $count times in 3 s" "$(tail -5 "$TMP/out")"
