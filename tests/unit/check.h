@@ -13,6 +13,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static int check_case_failed;
 static int check_cases_failed;
@@ -59,6 +62,32 @@ static int check_cases_failed;
 		       #name);						\
 		check_cases_failed += check_case_failed;		\
 	} while (0)
+
+/* Sends stderr to a temporary file until check_capture_end(). */
+static FILE *check_capture_file;
+static int check_saved_stderr = -1;
+
+static inline void check_capture_begin(void)
+{
+	fflush(stderr);
+	check_capture_file = tmpfile();
+	check_saved_stderr = dup(2);
+	dup2(fileno(check_capture_file), 2);
+}
+
+/* Restores stderr and copies what was written to @buf. */
+static inline void check_capture_end(char *buf, size_t size)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(check_saved_stderr, 2);
+	close(check_saved_stderr);
+	rewind(check_capture_file);
+	n = fread(buf, 1, size - 1, check_capture_file);
+	buf[n] = '\0';
+	fclose(check_capture_file);
+}
 
 static inline int check_summary(void)
 {

@@ -138,24 +138,31 @@ static bool fe_has(struct fake_fe *fe, const char *want)
 	return fe_has_at(fe, 0, want);
 }
 
-static size_t fe_len(struct fake_fe *fe)
-{
+/* @fe's counters, read together under its lock. */
+struct fe_counts {
 	size_t len;
+	int can_calls;
+};
+
+static struct fe_counts fe_counts(struct fake_fe *fe)
+{
+	struct fe_counts c;
 
 	pthread_mutex_lock(&fe->lock);
-	len = fe->len;
+	c.len = fe->len;
+	c.can_calls = fe->can_calls;
 	pthread_mutex_unlock(&fe->lock);
-	return len;
+	return c;
+}
+
+static size_t fe_len(struct fake_fe *fe)
+{
+	return fe_counts(fe).len;
 }
 
 static int fe_calls(struct fake_fe *fe)
 {
-	int calls;
-
-	pthread_mutex_lock(&fe->lock);
-	calls = fe->can_calls;
-	pthread_mutex_unlock(&fe->lock);
-	return calls;
+	return fe_counts(fe).can_calls;
 }
 
 static void msleep(int ms)
@@ -256,6 +263,23 @@ static struct chardev *open_text(const char *text, struct ioloop *loop)
 
 /* ---- parsing ---- */
 
+/* @text must parse, with server and wait as given. */
+static void check_parse_socket(struct chardev_spec *spec, const char *text,
+			       bool server, bool wait)
+{
+	CHECK_EQ(parse(text, spec), 0);
+	CHECK_EQ(spec->server, server);
+	CHECK_EQ(spec->wait, wait);
+}
+
+/* @text must be refused with the message @want. */
+static void check_parse_error(struct chardev_spec *spec, const char *text,
+			      const char *want)
+{
+	CHECK_EQ(parse(text, spec), -1);
+	CHECK_STR(err, want);
+}
+
 TEST(parse_plain_forms)
 {
 	static const struct {
@@ -268,7 +292,7 @@ TEST(parse_plain_forms)
 	struct chardev_spec spec;
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		CHECK_EQ(parse(cases[i].text, &spec), 0);
 		CHECK_EQ(spec.kind, cases[i].kind);
 		CHECK_STR(spec.path, "");
@@ -289,8 +313,7 @@ TEST(parse_file_empty)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("file:", &spec), -1);
-	CHECK_STR(err, "chardev: file: no filename given");
+	check_parse_error(&spec, "file:", "chardev: file: no filename given");
 }
 
 TEST(parse_file_too_long)
@@ -322,24 +345,19 @@ TEST(parse_unix_server_waits_by_default)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:/tmp/s,server", &spec), 0);
-	CHECK(spec.server && spec.wait);
-	CHECK_EQ(parse("unix:/tmp/s,server=on", &spec), 0);
-	CHECK(spec.server && spec.wait);
-	CHECK_EQ(parse("unix:/tmp/s,server=on,wait=on", &spec), 0);
-	CHECK(spec.server && spec.wait);
+	check_parse_socket(&spec, "unix:/tmp/s,server", true, true);
+	check_parse_socket(&spec, "unix:/tmp/s,server=on", true, true);
+	check_parse_socket(&spec, "unix:/tmp/s,server=on,wait=on", true, true);
 }
 
 TEST(parse_unix_server_nowait)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:/tmp/s,server,nowait", &spec), 0);
-	CHECK(spec.server && !spec.wait);
-	CHECK_EQ(parse("unix:/tmp/s,server=on,wait=off", &spec), 0);
-	CHECK(spec.server && !spec.wait);
-	CHECK_EQ(parse("unix:/tmp/s,wait=off,server", &spec), 0);
-	CHECK(spec.server && !spec.wait);
+	check_parse_socket(&spec, "unix:/tmp/s,server,nowait", true, false);
+	check_parse_socket(&spec, "unix:/tmp/s,server=on,wait=off", true,
+			   false);
+	check_parse_socket(&spec, "unix:/tmp/s,wait=off,server", true, false);
 	CHECK_STR(spec.path, "/tmp/s");
 }
 
@@ -347,12 +365,10 @@ TEST(parse_unix_bool_spellings)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:/s,server=yes,wait=no", &spec), 0);
-	CHECK(spec.server && !spec.wait);
-	CHECK_EQ(parse("unix:/s,server=true,wait=false", &spec), 0);
-	CHECK(spec.server && !spec.wait);
-	CHECK_EQ(parse("unix:/s,server=off", &spec), 0);
-	CHECK(!spec.server && !spec.wait);
+	check_parse_socket(&spec, "unix:/s,server=yes,wait=no", true, false);
+	check_parse_socket(&spec, "unix:/s,server=true,wait=false", true,
+			   false);
+	check_parse_socket(&spec, "unix:/s,server=off", false, false);
 	CHECK_EQ(parse("unix:/s,noserver", &spec), 0);
 	CHECK(!spec.server);
 }
@@ -370,10 +386,10 @@ TEST(parse_unix_bad_bool)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:/s,server=maybe", &spec), -1);
-	CHECK_STR(err, "Parameter 'server' expects 'on' or 'off'");
-	CHECK_EQ(parse("unix:/s,server,wait=", &spec), -1);
-	CHECK_STR(err, "Parameter 'wait' expects 'on' or 'off'");
+	check_parse_error(&spec, "unix:/s,server=maybe",
+			  "Parameter 'server' expects 'on' or 'off'");
+	check_parse_error(&spec, "unix:/s,server,wait=",
+			  "Parameter 'wait' expects 'on' or 'off'");
 	CHECK_EQ(spec.kind, CHARDEV_NONE);
 }
 
@@ -381,19 +397,18 @@ TEST(parse_unix_unknown_key)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:/s,server,nodelay=on", &spec), -1);
-	CHECK_STR(err, "Invalid parameter 'nodelay'");
-	CHECK_EQ(parse("unix:/s,averyveryveryverylongoptionname=1", &spec), -1);
-	CHECK_STR(err, "Invalid parameter 'averyveryveryverylongoptionname'");
+	check_parse_error(&spec, "unix:/s,server,nodelay=on",
+			  "Invalid parameter 'nodelay'");
+	check_parse_error(&spec, "unix:/s,averyveryveryverylongoptionname=1",
+			  "Invalid parameter 'averyveryveryverylongoptionname'");
 }
 
 TEST(parse_unix_wait_needs_server)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:/s,nowait", &spec), -1);
-	CHECK_STR(err,
-		  "'wait' option is incompatible with socket in client connect mode");
+	check_parse_error(&spec, "unix:/s,nowait",
+			  "'wait' option is incompatible with socket in client connect mode");
 	CHECK_EQ(parse("unix:/s,server=off,wait=on", &spec), -1);
 }
 
@@ -401,10 +416,10 @@ TEST(parse_unix_empty_path)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("unix:", &spec), -1);
-	CHECK_STR(err, "chardev: unix: no socket path given");
-	CHECK_EQ(parse("unix:,server", &spec), -1);
-	CHECK_STR(err, "chardev: unix: no socket path given");
+	check_parse_error(&spec, "unix:",
+			  "chardev: unix: no socket path given");
+	check_parse_error(&spec, "unix:,server",
+			  "chardev: unix: no socket path given");
 }
 
 TEST(parse_unix_path_too_long)
@@ -428,14 +443,11 @@ TEST(parse_unknown_driver)
 {
 	struct chardev_spec spec;
 
-	CHECK_EQ(parse("foo", &spec), -1);
-	CHECK_STR(err, "'foo' is not a valid char driver");
-	CHECK_EQ(parse("tcp:127.0.0.1:4444,server", &spec), -1);
-	CHECK_STR(err,
-		  "'tcp:127.0.0.1:4444,server' is not a valid char driver");
+	check_parse_error(&spec, "foo", "'foo' is not a valid char driver");
+	check_parse_error(&spec, "tcp:127.0.0.1:4444,server",
+			  "'tcp:127.0.0.1:4444,server' is not a valid char driver");
 	CHECK_EQ(parse("stdio,signal=off", &spec), -1);
-	CHECK_EQ(parse("", &spec), -1);
-	CHECK_STR(err, "'' is not a valid char driver");
+	check_parse_error(&spec, "", "'' is not a valid char driver");
 }
 
 /* ---- the escape decoder ---- */
@@ -443,6 +455,14 @@ TEST(parse_unknown_driver)
 static enum chardev_escape_action feed(struct chardev_escape *esc, char c)
 {
 	return chardev_escape_feed(esc, (unsigned char)c);
+}
+
+/* Feeds Ctrl-A, which must wait for the next byte, and then @c. */
+static enum chardev_escape_action feed_ctrl_a(struct chardev_escape *esc,
+					      char c)
+{
+	CHECK_EQ(feed(esc, 0x01), CHARDEV_ESCAPE_NONE);
+	return feed(esc, c);
 }
 
 TEST(escape_plain_bytes_pass)
@@ -458,16 +478,14 @@ TEST(escape_ctrl_a_x_quits)
 {
 	struct chardev_escape esc = { 0 };
 
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_NONE);
-	CHECK_EQ(feed(&esc, 'x'), CHARDEV_ESCAPE_QUIT);
+	CHECK_EQ(feed_ctrl_a(&esc, 'x'), CHARDEV_ESCAPE_QUIT);
 }
 
 TEST(escape_ctrl_a_twice_passes_one)
 {
 	struct chardev_escape esc = { 0 };
 
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_NONE);
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_INPUT);
+	CHECK_EQ(feed_ctrl_a(&esc, 0x01), CHARDEV_ESCAPE_INPUT);
 	/* The passed Ctrl-A does not start another escape. */
 	CHECK_EQ(feed(&esc, 'x'), CHARDEV_ESCAPE_INPUT);
 }
@@ -476,22 +494,18 @@ TEST(escape_ctrl_a_h_help)
 {
 	struct chardev_escape esc = { 0 };
 
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_NONE);
-	CHECK_EQ(feed(&esc, 'h'), CHARDEV_ESCAPE_HELP);
+	CHECK_EQ(feed_ctrl_a(&esc, 'h'), CHARDEV_ESCAPE_HELP);
 	CHECK_EQ(feed(&esc, 'h'), CHARDEV_ESCAPE_INPUT);
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_NONE);
-	CHECK_EQ(feed(&esc, '?'), CHARDEV_ESCAPE_HELP);
+	CHECK_EQ(feed_ctrl_a(&esc, '?'), CHARDEV_ESCAPE_HELP);
 }
 
 TEST(escape_ctrl_a_other_ignored)
 {
 	struct chardev_escape esc = { 0 };
 
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_NONE);
-	CHECK_EQ(feed(&esc, 'q'), CHARDEV_ESCAPE_NONE);
+	CHECK_EQ(feed_ctrl_a(&esc, 'q'), CHARDEV_ESCAPE_NONE);
 	CHECK_EQ(feed(&esc, 'x'), CHARDEV_ESCAPE_INPUT);
-	CHECK_EQ(feed(&esc, 0x01), CHARDEV_ESCAPE_NONE);
-	CHECK_EQ(feed(&esc, 'c'), CHARDEV_ESCAPE_NONE);
+	CHECK_EQ(feed_ctrl_a(&esc, 'c'), CHARDEV_ESCAPE_NONE);
 	CHECK_EQ(feed(&esc, 'a'), CHARDEV_ESCAPE_INPUT);
 }
 
@@ -622,140 +636,147 @@ static void round_trip(struct chardev *chr, struct fake_fe *fe, int client,
 	CHECK(read_expect(client, "pong"));
 }
 
-TEST(unix_server_round_trip)
-{
-	struct ioloop *loop = loop_start();
-	char path[128], text[160];
+/* A unix socket chardev on a running loop, with a frontend attached. */
+struct unix_rig {
+	struct ioloop *loop;
 	struct chardev *chr;
 	struct fake_fe fe;
+	char path[128];
+};
+
+/*
+ * Opens "unix:PATH@opts", PATH being @name in the temporary directory,
+ * and attaches a frontend with room for @room bytes.  False if it could
+ * not be opened.
+ */
+static bool unix_open(struct unix_rig *u, const char *name, const char *opts,
+		      size_t room)
+{
+	char text[160];
+
+	u->loop = loop_start();
+	tmp_path(u->path, sizeof(u->path), name);
+	snprintf(text, sizeof(text), "unix:%s%s", u->path, opts);
+	u->chr = open_text(text, u->loop);
+	CHECK(u->chr != NULL);
+	if (!u->chr)
+		return false;
+	fe_init(&u->fe, room);
+	fe_attach(&u->fe, u->chr);
+	return true;
+}
+
+/*
+ * With input paused, can_receive() must not be polled over and over
+ * while the test sleeps.  Returns how often it was called before.
+ */
+static int check_not_polled(struct fake_fe *fe)
+{
+	int calls = fe_calls(fe);
+
+	CHECK(!idle_spins());
+	CHECK_EQ(fe_calls(fe), calls);
+	return calls;
+}
+
+/* Gives @fe room for @room bytes; then it must hold exactly @want. */
+static void resume_input(struct fake_fe *fe, struct chardev *chr,
+			 size_t room, const char *want)
+{
+	fe_set_room(fe, room);
+	chardev_accept_input(chr);
+	CHECK(fe_wait(fe, strlen(want), 0));
+	CHECK(fe_has(fe, want));
+}
+
+TEST(unix_server_round_trip)
+{
+	struct unix_rig u;
 	int client;
 
-	tmp_path(path, sizeof(path), "srv.sock");
-	snprintf(text, sizeof(text), "unix:%s,server,nowait", path);
-	chr = open_text(text, loop);
-	CHECK(chr != NULL);
-	if (!chr)
+	if (!unix_open(&u, "srv.sock", ",server,nowait", 1024))
 		return;
-	fe_init(&fe, 1024);
-	fe_attach(&fe, chr);
 	/* Nobody connected: dropped at once, never blocks. */
-	CHECK_EQ(chardev_write(chr, "lost", 4), 4);
-	client = sock_connect(path);
+	CHECK_EQ(chardev_write(u.chr, "lost", 4), 4);
+	client = sock_connect(u.path);
 	CHECK(client >= 0);
-	round_trip(chr, &fe, client, "ping");
+	round_trip(u.chr, &u.fe, client, "ping");
 	close(client);
-	loop_end(loop, chr);
-	CHECK(access(path, F_OK) != 0);
+	loop_end(u.loop, u.chr);
+	CHECK(access(u.path, F_OK) != 0);
 }
 
 TEST(unix_server_backpressure)
 {
-	struct ioloop *loop = loop_start();
-	char path[128], text[160];
-	struct chardev *chr;
-	struct fake_fe fe;
+	struct unix_rig u;
 	int client, calls;
 
-	tmp_path(path, sizeof(path), "bp.sock");
-	snprintf(text, sizeof(text), "unix:%s,server=on,wait=off", path);
-	chr = open_text(text, loop);
-	CHECK(chr != NULL);
-	if (!chr)
+	if (!unix_open(&u, "bp.sock", ",server=on,wait=off", 0))
 		return;
-	fe_init(&fe, 0);
-	fe_attach(&fe, chr);
-	client = sock_connect(path);
+	client = sock_connect(u.path);
 	CHECK(write(client, "abcdef", 6) == 6);
 	msleep(100);
-	CHECK_EQ(fe_len(&fe), 0);
+	CHECK_EQ(fe_len(&u.fe), 0);
 	/* Paused, not spinning: can_receive is not polled over and over. */
-	calls = fe_calls(&fe);
-	CHECK(!idle_spins());
-	CHECK_EQ(fe_calls(&fe), calls);
+	calls = check_not_polled(&u.fe);
 	CHECK(calls < 10);
 	/* Room for two bytes: exactly two arrive, then it pauses again. */
-	fe_set_room(&fe, 2);
-	chardev_accept_input(chr);
-	CHECK(fe_wait(&fe, 2, 0));
+	fe_set_room(&u.fe, 2);
+	chardev_accept_input(u.chr);
+	CHECK(fe_wait(&u.fe, 2, 0));
 	msleep(50);
-	CHECK(fe_has(&fe, "ab"));
-	fe_set_room(&fe, 100);
-	chardev_accept_input(chr);
-	CHECK(fe_wait(&fe, 6, 0));
-	CHECK(fe_has(&fe, "abcdef"));
+	CHECK(fe_has(&u.fe, "ab"));
+	resume_input(&u.fe, u.chr, 100, "abcdef");
 	close(client);
-	loop_end(loop, chr);
+	loop_end(u.loop, u.chr);
 }
 
 /* A client that leaves while input is paused must not spin the loop. */
 TEST(unix_hangup_while_paused)
 {
-	struct ioloop *loop = loop_start();
-	char path[128], text[160];
-	struct chardev *chr;
-	struct fake_fe fe;
-	int client, calls;
+	struct unix_rig u;
+	int client;
 
-	tmp_path(path, sizeof(path), "hup.sock");
-	snprintf(text, sizeof(text), "unix:%s,server,nowait", path);
-	chr = open_text(text, loop);
-	CHECK(chr != NULL);
-	if (!chr)
+	if (!unix_open(&u, "hup.sock", ",server,nowait", 0))
 		return;
-	fe_init(&fe, 0);
-	fe_attach(&fe, chr);
-	client = sock_connect(path);
+	client = sock_connect(u.path);
 	CHECK(write(client, "xyz", 3) == 3);
 	close(client);
 	msleep(50);
-	calls = fe_calls(&fe);
-	CHECK(!idle_spins());
-	CHECK_EQ(fe_calls(&fe), calls);
+	check_not_polled(&u.fe);
 	/* The queued bytes still arrive once there is room. */
-	fe_set_room(&fe, 100);
-	chardev_accept_input(chr);
-	CHECK(fe_wait(&fe, 3, 0));
-	CHECK(fe_has(&fe, "xyz"));
+	resume_input(&u.fe, u.chr, 100, "xyz");
 	/* Then the server takes a new client. */
-	client = sock_connect(path);
+	client = sock_connect(u.path);
 	CHECK(client >= 0);
-	round_trip(chr, &fe, client, "again");
+	round_trip(u.chr, &u.fe, client, "again");
 	close(client);
-	loop_end(loop, chr);
+	loop_end(u.loop, u.chr);
 }
 
 TEST(unix_server_takes_next_client)
 {
-	struct ioloop *loop = loop_start();
-	char path[128], text[160];
-	struct chardev *chr;
-	struct fake_fe fe;
+	struct unix_rig u;
 	int client, second;
 
-	tmp_path(path, sizeof(path), "next.sock");
-	snprintf(text, sizeof(text), "unix:%s,server,nowait", path);
-	chr = open_text(text, loop);
-	CHECK(chr != NULL);
-	if (!chr)
+	if (!unix_open(&u, "next.sock", ",server,nowait", 1024))
 		return;
-	fe_init(&fe, 1024);
-	fe_attach(&fe, chr);
-	client = sock_connect(path);
-	round_trip(chr, &fe, client, "one");
+	client = sock_connect(u.path);
+	round_trip(u.chr, &u.fe, client, "one");
 	/* A second client waits unheard in the backlog until the first goes. */
-	second = sock_connect(path);
+	second = sock_connect(u.path);
 	CHECK(second >= 0);
 	CHECK(write(second, "two", 3) == 3);
 	msleep(50);
-	CHECK(fe_has(&fe, "one"));
-	round_trip(chr, &fe, client, "ONE");
+	CHECK(fe_has(&u.fe, "one"));
+	round_trip(u.chr, &u.fe, client, "ONE");
 	close(client);
-	CHECK(fe_wait(&fe, 9, 0));
-	CHECK(fe_has(&fe, "oneONEtwo"));
-	CHECK_EQ(chardev_write(chr, "pong", 4), 4);
+	CHECK(fe_wait(&u.fe, 9, 0));
+	CHECK(fe_has(&u.fe, "oneONEtwo"));
+	CHECK_EQ(chardev_write(u.chr, "pong", 4), 4);
 	CHECK(read_expect(second, "pong"));
 	close(second);
-	loop_end(loop, chr);
+	loop_end(u.loop, u.chr);
 }
 
 struct late_client {
@@ -815,29 +836,22 @@ TEST(unix_server_wait_blocks_for_client)
 
 TEST(unix_client_round_trip)
 {
-	struct ioloop *loop = loop_start();
-	char path[128], text[160];
-	struct chardev *chr;
-	struct fake_fe fe;
+	struct unix_rig u;
+	char path[128];
 	int srv, peer;
 
 	tmp_path(path, sizeof(path), "cli.sock");
 	srv = sock_listen(path);
 	CHECK(srv >= 0);
-	snprintf(text, sizeof(text), "unix:%s", path);
-	chr = open_text(text, loop);
-	CHECK(chr != NULL);
-	if (!chr)
+	if (!unix_open(&u, "cli.sock", "", 1024))
 		return;
 	peer = accept(srv, NULL, NULL);
-	fe_init(&fe, 1024);
-	fe_attach(&fe, chr);
-	round_trip(chr, &fe, peer, "hi");
+	round_trip(u.chr, &u.fe, peer, "hi");
 	/* The server goes away: output is dropped, never blocks. */
 	close(peer);
 	msleep(50);
-	CHECK_EQ(chardev_write(chr, "gone", 4), 4);
-	loop_end(loop, chr);
+	CHECK_EQ(chardev_write(u.chr, "gone", 4), 4);
+	loop_end(u.loop, u.chr);
 	close(srv);
 	unlink(path);
 }
@@ -994,127 +1008,114 @@ TEST(stdio_second_refused)
 	ioloop_free(loop);
 }
 
-TEST(stdio_round_trip)
-{
-	struct ioloop *loop = loop_start();
+/* stdio on a running loop, with stdin and stdout swapped for pipes. */
+struct stdio_rig {
+	struct ioloop *loop;
 	struct chardev *chr;
 	struct fake_fe fe;
 	struct redirect r;
+};
 
-	fe_init(&fe, 1024);
-	redirect_begin(&r);
-	chr = open_stdio(loop, false, &fe);
-	CHECK(chr != NULL);
-	if (chr) {
-		fe_attach(&fe, chr);
-		CHECK(write(r.in_w, "in\x01x", 4) == 4);
-		CHECK(fe_wait(&fe, 4, 0));
-		/* Without -nographic Ctrl-A is an ordinary byte. */
-		CHECK(fe_has(&fe, "in\x01x"));
-		CHECK_EQ(fe.quits, 0);
-		CHECK_EQ(chardev_write(chr, "out\r\n", 5), 5);
-		CHECK(read_expect(r.out_r, "out\r\n"));
+/*
+ * Opens stdio, with Ctrl-A escapes if @mux, and attaches a frontend with
+ * room for @room bytes.  @in, unless -1, replaces the stdin pipe (and is
+ * closed).  False if it could not be opened; stdio_end() is due either way.
+ */
+static bool stdio_begin(struct stdio_rig *s, bool mux, size_t room, int in)
+{
+	s->loop = loop_start();
+	fe_init(&s->fe, room);
+	redirect_begin(&s->r);
+	if (in >= 0) {
+		dup2(in, STDIN_FILENO);
+		close(in);
 	}
-	ioloop_stop(loop);
-	chardev_close(chr);
-	redirect_end(&r);
-	ioloop_free(loop);
+	s->chr = open_stdio(s->loop, mux, &s->fe);
+	CHECK(s->chr != NULL);
+	if (!s->chr)
+		return false;
+	fe_attach(&s->fe, s->chr);
+	return true;
+}
+
+static void stdio_end(struct stdio_rig *s)
+{
+	ioloop_stop(s->loop);
+	chardev_close(s->chr);
+	redirect_end(&s->r);
+	ioloop_free(s->loop);
+}
+
+TEST(stdio_round_trip)
+{
+	struct stdio_rig s;
+
+	if (stdio_begin(&s, false, 1024, -1)) {
+		CHECK(write(s.r.in_w, "in\x01x", 4) == 4);
+		CHECK(fe_wait(&s.fe, 4, 0));
+		/* Without -nographic Ctrl-A is an ordinary byte. */
+		CHECK(fe_has(&s.fe, "in\x01x"));
+		CHECK_EQ(s.fe.quits, 0);
+		CHECK_EQ(chardev_write(s.chr, "out\r\n", 5), 5);
+		CHECK(read_expect(s.r.out_r, "out\r\n"));
+	}
+	stdio_end(&s);
 }
 
 TEST(stdio_mux_escapes)
 {
-	struct ioloop *loop = loop_start();
-	struct chardev *chr;
-	struct fake_fe fe;
-	struct redirect r;
+	struct stdio_rig s;
 
-	fe_init(&fe, 1024);
-	redirect_begin(&r);
-	chr = open_stdio(loop, true, &fe);
-	CHECK(chr != NULL);
-	if (chr) {
-		fe_attach(&fe, chr);
-		CHECK(write(r.in_w, "a\x01\x01" "b\x01q", 6) == 6);
-		CHECK(fe_wait(&fe, 3, 0));
-		CHECK(write(r.in_w, "\x01h", 2) == 2);
-		CHECK(read_expect(r.out_r, chardev_escape_help));
-		CHECK(write(r.in_w, "\x01x", 2) == 2);
-		CHECK(fe_wait(&fe, 3, 1));
-		CHECK(read_expect(r.out_r, "kvmlite: Terminated\n\r"));
-		CHECK(fe_has(&fe, "a\x01" "b"));
+	if (stdio_begin(&s, true, 1024, -1)) {
+		CHECK(write(s.r.in_w, "a\x01\x01" "b\x01q", 6) == 6);
+		CHECK(fe_wait(&s.fe, 3, 0));
+		CHECK(write(s.r.in_w, "\x01h", 2) == 2);
+		CHECK(read_expect(s.r.out_r, chardev_escape_help));
+		CHECK(write(s.r.in_w, "\x01x", 2) == 2);
+		CHECK(fe_wait(&s.fe, 3, 1));
+		CHECK(read_expect(s.r.out_r, "kvmlite: Terminated\n\r"));
+		CHECK(fe_has(&s.fe, "a\x01" "b"));
 	}
-	ioloop_stop(loop);
-	chardev_close(chr);
-	redirect_end(&r);
-	ioloop_free(loop);
+	stdio_end(&s);
 }
 
 /* QEMU keeps running at the end of stdin; polling it must stop. */
 TEST(stdio_eof_stops_polling)
 {
-	struct ioloop *loop = loop_start();
-	struct chardev *chr;
-	struct fake_fe fe;
-	struct redirect r;
+	struct stdio_rig s;
 	int calls;
 
-	fe_init(&fe, 1024);
-	redirect_begin(&r);
-	chr = open_stdio(loop, false, &fe);
-	CHECK(chr != NULL);
-	if (chr) {
-		fe_attach(&fe, chr);
-		CHECK(write(r.in_w, "last", 4) == 4);
-		close(r.in_w);
-		r.in_w = -1;
-		CHECK(fe_wait(&fe, 4, 0));
+	if (stdio_begin(&s, false, 1024, -1)) {
+		CHECK(write(s.r.in_w, "last", 4) == 4);
+		close(s.r.in_w);
+		s.r.in_w = -1;
+		CHECK(fe_wait(&s.fe, 4, 0));
 		msleep(50);
-		calls = fe_calls(&fe);
-		CHECK(!idle_spins());
-		CHECK_EQ(fe_calls(&fe), calls);
+		calls = check_not_polled(&s.fe);
 		CHECK(calls < 10);
-		chardev_accept_input(chr);
-		CHECK_EQ(chardev_write(chr, "still", 5), 5);
-		CHECK(read_expect(r.out_r, "still"));
+		chardev_accept_input(s.chr);
+		CHECK_EQ(chardev_write(s.chr, "still", 5), 5);
+		CHECK(read_expect(s.r.out_r, "still"));
 	}
-	ioloop_stop(loop);
-	chardev_close(chr);
-	redirect_end(&r);
-	ioloop_free(loop);
+	stdio_end(&s);
 }
 
 /* epoll refuses regular files; input from one must still arrive. */
 TEST(stdio_regular_file_input)
 {
-	struct ioloop *loop = loop_start();
+	struct stdio_rig s;
 	char path[128];
-	struct chardev *chr;
-	struct fake_fe fe;
-	struct redirect r;
 	int fd;
 
 	tmp_path(path, sizeof(path), "stdin.txt");
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	CHECK(write(fd, "from a file", 11) == 11);
 	lseek(fd, 0, SEEK_SET);
-	fe_init(&fe, 4);
-	redirect_begin(&r);
-	dup2(fd, STDIN_FILENO);
-	close(fd);
-	chr = open_stdio(loop, false, &fe);
-	CHECK(chr != NULL);
-	if (chr) {
-		fe_attach(&fe, chr);
-		CHECK(fe_wait(&fe, 4, 0));
-		fe_set_room(&fe, 100);
-		chardev_accept_input(chr);
-		CHECK(fe_wait(&fe, 11, 0));
-		CHECK(fe_has(&fe, "from a file"));
+	if (stdio_begin(&s, false, 4, fd)) {
+		CHECK(fe_wait(&s.fe, 4, 0));
+		resume_input(&s.fe, s.chr, 100, "from a file");
 	}
-	ioloop_stop(loop);
-	chardev_close(chr);
-	redirect_end(&r);
-	ioloop_free(loop);
+	stdio_end(&s);
 	unlink(path);
 }
 
@@ -1180,40 +1181,65 @@ TEST(stdio_tty_raw_nographic)
 	check_raw_mode(true);
 }
 
-/* The restore must survive a terminating signal, which then still kills. */
-static void check_signal_restores(int sig)
+/*
+ * Runs @child(slave, @arg) in a child process, with the slave end of a
+ * fresh pty to put on its stdin; @child must not return.  The terminal
+ * must be cooked again once the child is gone.  Returns its wait status.
+ */
+static int run_on_pty(void (*child)(int slave, int arg), int arg)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	struct rlimit nocore = { 0, 0 };
-	int master, slave, status;
+	int master, slave, status = 0;
 	pid_t pid;
 
 	CHECK(open_pty(&master, &slave) == 0);
 	fflush(stdout);
 	pid = fork();
-	if (pid == 0) {
-		struct ioloop *loop = ioloop_new();
-		struct chardev_spec spec = { .kind = CHARDEV_STDIO };
-
-		setrlimit(RLIMIT_CORE, &nocore);
-		/* A test runner may have left SIGINT or SIGHUP ignored. */
-		sigaction(sig, &dfl, NULL);
-		dup2(slave, STDIN_FILENO);
-		if (!chardev_open(&spec, "serial0", loop, NULL, err,
-				  sizeof(err)) || term_is_cooked(slave))
-			_exit(2);
-		kill(getpid(), sig);
-		_exit(3);
-	}
+	if (pid == 0)
+		child(slave, arg);
 	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(term_is_cooked(slave));
+	close(slave);
+	close(master);
+	return status;
+}
+
+/* In the child: stdio on @slave, which must go raw, or exit status 2. */
+static void child_open_stdio(int slave, bool mux,
+			     const struct chardev_host *host)
+{
+	struct ioloop *loop = ioloop_new();
+	struct chardev_spec spec = { .kind = CHARDEV_STDIO,
+				     .mux_escapes = mux };
+
+	dup2(slave, STDIN_FILENO);
+	if (!chardev_open(&spec, "serial0", loop, host, err, sizeof(err)) ||
+	    term_is_cooked(slave))
+		_exit(2);
+}
+
+static void child_killed_by(int slave, int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct rlimit nocore = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	/* A test runner may have left SIGINT or SIGHUP ignored. */
+	sigaction(sig, &dfl, NULL);
+	child_open_stdio(slave, false, NULL);
+	kill(getpid(), sig);
+	_exit(3);
+}
+
+/* The restore must survive a terminating signal, which then still kills. */
+static void check_signal_restores(int sig)
+{
+	int status = run_on_pty(child_killed_by, sig);
+
 	CHECK(WIFSIGNALED(status));
 	if (WIFSIGNALED(status))
 		CHECK_EQ(WTERMSIG(status), sig);
 	else
 		printf("  child exited %d\n", WEXITSTATUS(status));
-	CHECK(term_is_cooked(slave));
-	close(slave);
-	close(master);
 }
 
 TEST(stdio_signals_restore_terminal)
@@ -1224,31 +1250,20 @@ TEST(stdio_signals_restore_terminal)
 	check_signal_restores(SIGQUIT);
 }
 
+static void child_exits(int slave, int unused)
+{
+	struct chardev_host host = { .quit = fe_quit };
+
+	(void)unused;
+	child_open_stdio(slave, true, &host);
+	exit(0);
+}
+
 TEST(stdio_restore_terminal_on_exit)
 {
-	int master, slave, status;
-	pid_t pid;
+	int status = run_on_pty(child_exits, 0);
 
-	CHECK(open_pty(&master, &slave) == 0);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		struct ioloop *loop = ioloop_new();
-		struct chardev_spec spec = { .kind = CHARDEV_STDIO,
-					     .mux_escapes = true };
-		struct chardev_host host = { .quit = fe_quit };
-
-		dup2(slave, STDIN_FILENO);
-		if (!chardev_open(&spec, "serial0", loop, &host, err,
-				  sizeof(err)) || term_is_cooked(slave))
-			_exit(2);
-		exit(0);
-	}
-	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(term_is_cooked(slave));
-	close(slave);
-	close(master);
 }
 
 static void remove_tmpdir(void)

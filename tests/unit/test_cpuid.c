@@ -128,30 +128,6 @@ static uint32_t reg(const struct kvm_cpuid2 *c, uint32_t fn, uint32_t index,
 static struct cpu_model model;
 static struct kvm_cpuid2 *host;
 
-static FILE *capture_file;
-static int saved_stderr = -1;
-
-static void capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	saved_stderr = dup(2);
-	dup2(fileno(capture_file), 2);
-}
-
-static void capture_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	rewind(capture_file);
-	n = fread(warnings, 1, sizeof(warnings) - 1, capture_file);
-	warnings[n] = '\0';
-	fclose(capture_file);
-}
-
 /* Parses @text against a fresh table; the model stays in `model`. */
 static int init(const char *text, bool x2apic)
 {
@@ -161,9 +137,9 @@ static int init(const char *text, bool x2apic)
 	host = supported_table(x2apic, true);
 	strcpy(err, "(no error)");
 	model.cpuid = NULL;
-	capture_begin();
+	check_capture_begin();
 	ret = cpu_model_init(&model, text, host, err, sizeof(err));
-	capture_end();
+	check_capture_end(warnings, sizeof(warnings));
 	return ret;
 }
 
@@ -228,30 +204,39 @@ static void check_unchanged(void)
 	check_only_change(~0U, 0, 'a', 0);
 }
 
+/* -cpu @text must give the supported table as it is. */
+static void check_no_change(const char *text)
+{
+	EXPECT_OK(text);
+	check_unchanged();
+	done();
+}
+
+/* -cpu @text must set leaf @fn.@index register @r to @val, and no more. */
+static void check_edit(const char *text, uint32_t fn, uint32_t index, char r,
+		       uint32_t val)
+{
+	EXPECT_OK(text);
+	check_only_change(fn, index, r, val);
+	done();
+}
+
 /* ---- models ---- */
 
 TEST(host_copies_supported_table)
 {
-	EXPECT_OK("host");
-	check_unchanged();
-	done();
+	check_no_change("host");
 }
 
 TEST(max_is_host)
 {
-	EXPECT_OK("max");
-	check_unchanged();
-	done();
-	EXPECT_OK("max,-xsave");
-	check_only_change(1, 0, 'c', (LEAF1_ECX | BIT(21)) & ~BIT(26));
-	done();
+	check_no_change("max");
+	check_edit("max,-xsave", 1, 0, 'c', (LEAF1_ECX | BIT(21)) & ~BIT(26));
 }
 
 TEST(null_model_is_host)
 {
-	EXPECT_OK(NULL);
-	check_unchanged();
-	done();
+	check_no_change(NULL);
 }
 
 #define NO_MODEL(name)	"unable to find CPU model '" name "' (kvmlite " \
@@ -287,9 +272,7 @@ TEST(plus_supported_feature_is_kept)
 	check_unchanged();
 	CHECK(reg(model.cpuid, 1, 0, 'c') & BIT(21));
 	done();
-	EXPECT_OK("host,x2apic=on");
-	check_unchanged();
-	done();
+	check_no_change("host,x2apic=on");
 }
 
 TEST(plus_unsupported_feature_warns_and_stays_clear)
@@ -325,35 +308,24 @@ TEST(minus_feature_the_host_lacks_is_silent)
 
 TEST(off_spellings)
 {
-	EXPECT_OK("host,xsave=off");
-	check_only_change(1, 0, 'c', (LEAF1_ECX | BIT(21)) & ~BIT(26));
-	done();
+	check_edit("host,xsave=off", 1, 0, 'c',
+		   (LEAF1_ECX | BIT(21)) & ~BIT(26));
 	/* QEMU's underscore spellings of '.' and '-' names. */
-	EXPECT_OK("host,sse4_1=off");
-	check_only_change(1, 0, 'c', (LEAF1_ECX | BIT(21)) & ~BIT(19));
-	done();
-	EXPECT_OK("host,sse4.1=off");
-	check_only_change(1, 0, 'c', (LEAF1_ECX | BIT(21)) & ~BIT(19));
-	done();
-	EXPECT_OK("host,-lahf_lm");
-	check_only_change(0x80000001, 0, 'c', EXT_ECX & ~BIT(0));
-	done();
-	EXPECT_OK("host,lahf-lm=off");
-	check_only_change(0x80000001, 0, 'c', EXT_ECX & ~BIT(0));
-	done();
-	EXPECT_OK("host,-kvm_pv_eoi");
-	check_only_change(0x40000001, 0, 'a', KVM_FEATURES & ~BIT(6));
-	done();
+	check_edit("host,sse4_1=off", 1, 0, 'c',
+		   (LEAF1_ECX | BIT(21)) & ~BIT(19));
+	check_edit("host,sse4.1=off", 1, 0, 'c',
+		   (LEAF1_ECX | BIT(21)) & ~BIT(19));
+	check_edit("host,-lahf_lm", 0x80000001, 0, 'c', EXT_ECX & ~BIT(0));
+	check_edit("host,lahf-lm=off", 0x80000001, 0, 'c', EXT_ECX & ~BIT(0));
+	check_edit("host,-kvm_pv_eoi", 0x40000001, 0, 'a',
+		   KVM_FEATURES & ~BIT(6));
 }
 
 TEST(last_edit_wins)
 {
-	EXPECT_OK("host,-xsave,xsave=on");
-	check_unchanged();
-	done();
-	EXPECT_OK("host,+xsave,-xsave");
-	check_only_change(1, 0, 'c', (LEAF1_ECX | BIT(21)) & ~BIT(26));
-	done();
+	check_no_change("host,-xsave,xsave=on");
+	check_edit("host,+xsave,-xsave", 1, 0, 'c',
+		   (LEAF1_ECX | BIT(21)) & ~BIT(26));
 }
 
 TEST(several_edits_apply)
@@ -375,13 +347,19 @@ TEST(subleaf_features_edit_their_subleaf)
 	check_only_change(0xd, 1, 'a', LEAFD1_EAX & ~BIT(0));
 	CHECK_EQ(reg(model.cpuid, 0xd, 0, 'a'), LEAFD1_EAX);
 	done();
-	EXPECT_OK("host,-md-clear");
-	check_only_change(7, 0, 'd', 0);
-	done();
+	check_edit("host,-md-clear", 7, 0, 'd', 0);
 }
 
 #define UNKNOWN(name)	"-cpu: unknown feature '" name "'; " \
 			"known features: "
+
+/* -cpu @text must fail with a message that starts @want. */
+static void check_fails_with(const char *text, const char *want)
+{
+	CHECK_EQ(init(text, true), -1);
+	CHECK(!strncmp(err, want, strlen(want)));
+	done();
+}
 
 TEST(unknown_feature_lists_known_names)
 {
@@ -396,19 +374,11 @@ TEST(unknown_feature_lists_known_names)
 		      " kvmclock-stable-bit"));
 	CHECK(strchr(err, '\n') == NULL);
 	done();
-	CHECK_EQ(init("host,bogus=off", true), -1);
-	CHECK(!strncmp(err, UNKNOWN("bogus"), strlen(UNKNOWN("bogus"))));
-	done();
+	check_fails_with("host,bogus=off", UNKNOWN("bogus"));
 	/* Not a prefix match, and the spellings are not mixed freely. */
-	CHECK_EQ(init("host,-xsav", true), -1);
-	CHECK(!strncmp(err, UNKNOWN("xsav"), strlen(UNKNOWN("xsav"))));
-	done();
-	CHECK_EQ(init("host,-sse4_1x", true), -1);
-	CHECK(!strncmp(err, UNKNOWN("sse4_1x"), strlen(UNKNOWN("sse4_1x"))));
-	done();
-	CHECK_EQ(init("host,-", true), -1);
-	CHECK(!strncmp(err, UNKNOWN(""), strlen(UNKNOWN(""))));
-	done();
+	check_fails_with("host,-xsav", UNKNOWN("xsav"));
+	check_fails_with("host,-sse4_1x", UNKNOWN("sse4_1x"));
+	check_fails_with("host,-", UNKNOWN(""));
 	/* An error after a good edit still fails the whole model. */
 	CHECK_EQ(init("host,-xsave,+bogus", true), -1);
 	CHECK(model.cpuid == NULL);
@@ -518,15 +488,24 @@ TEST(minus_hypervisor_clears_it)
 	done();
 }
 
-static void check_signature(const struct kvm_cpuid2 *c)
+/* Leaf 0x40000000: KVM's signature, and leaves up to the timing leaf. */
+static void check_hypervisor_leaf(const struct kvm_cpuid2 *c)
 {
 	char sig[13] = { 0 };
 	uint32_t r[3] = { reg(c, 0x40000000, 0, 'b'),
 			  reg(c, 0x40000000, 0, 'c'),
 			  reg(c, 0x40000000, 0, 'd') };
 
+	CHECK_EQ(reg(c, 0x40000000, 0, 'a'), 0x40000010);
 	memcpy(sig, r, 12);
 	CHECK(!memcmp(sig, "KVMKVMKVM\0\0\0", 12));
+}
+
+/* Leaf 0x40000010: the TSC and APIC bus frequencies, in kHz. */
+static void check_timing_leaf(const struct kvm_cpuid2 *c, uint32_t tsc_khz)
+{
+	CHECK_EQ(reg(c, 0x40000010, 0, 'a'), tsc_khz);
+	CHECK_EQ(reg(c, 0x40000010, 0, 'b'), 1000000);
 }
 
 TEST(hypervisor_leaves_point_at_timing_leaf)
@@ -536,11 +515,9 @@ TEST(hypervisor_leaves_point_at_timing_leaf)
 	EXPECT_OK("host");
 	c = cpuid_for_vcpu(&model, 0, 1, 2894563);
 	CHECK(c != NULL);
-	CHECK_EQ(reg(c, 0x40000000, 0, 'a'), 0x40000010);
-	check_signature(c);
+	check_hypervisor_leaf(c);
 	CHECK_EQ(reg(c, 0x40000001, 0, 'a'), KVM_FEATURES);
-	CHECK_EQ(reg(c, 0x40000010, 0, 'a'), 2894563);
-	CHECK_EQ(reg(c, 0x40000010, 0, 'b'), 1000000);
+	check_timing_leaf(c, 2894563);
 	CHECK_EQ(c ? c->nent : 0, host->nent + 1);
 	CHECK_EQ(count(c, 0x40000000), 1);
 	CHECK_EQ(count(c, 0x40000010), 1);
@@ -556,10 +533,8 @@ TEST(hypervisor_leaves_added_when_host_has_none)
 	CHECK_EQ(cpu_model_init(&model, "host", host, err, sizeof(err)), 0);
 	c = cpuid_for_vcpu(&model, 3, 4, 1234567);
 	CHECK_EQ(c ? c->nent : 0, host->nent + 2);
-	CHECK_EQ(reg(c, 0x40000000, 0, 'a'), 0x40000010);
-	check_signature(c);
-	CHECK_EQ(reg(c, 0x40000010, 0, 'a'), 1234567);
-	CHECK_EQ(reg(c, 0x40000010, 0, 'b'), 1000000);
+	check_hypervisor_leaf(c);
+	check_timing_leaf(c, 1234567);
 	CHECK_EQ(reg(c, 0x40000010, 0, 'c'), 0);
 	CHECK_EQ(reg(c, 1, 0, 'b'), 0x03040800);
 	free(c);
@@ -576,8 +551,7 @@ TEST(existing_timing_leaf_is_updated_not_duplicated)
 	c = cpuid_for_vcpu(&model, 0, 1, 3000000);
 	CHECK_EQ(c ? c->nent : 0, host->nent);
 	CHECK_EQ(count(c, 0x40000010), 1);
-	CHECK_EQ(reg(c, 0x40000010, 0, 'a'), 3000000);
-	CHECK_EQ(reg(c, 0x40000010, 0, 'b'), 1000000);
+	check_timing_leaf(c, 3000000);
 	free(c);
 	done();
 }

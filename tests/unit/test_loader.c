@@ -193,75 +193,51 @@ static void pattern(uint8_t *p, size_t len, uint8_t seed)
 		p[i] = (uint8_t)(seed + i * 7 + (i >> 8));
 }
 
-static void elf32_header(uint8_t *d, uint16_t machine, uint32_t entry,
-			 uint16_t phnum)
-{
-	Elf32_Ehdr *eh = (Elf32_Ehdr *)d;
-
-	memset(eh, 0, sizeof(*eh));
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS32;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = machine;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = entry;
-	eh->e_phoff = PH_OFF;
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(Elf32_Phdr);
-	eh->e_phnum = phnum;
+/*
+ * elf32_header() and elf64_header(), elf32_phdr() and elf64_phdr(): the
+ * same fields, laid out for either class.
+ */
+#define DEFINE_ELF_BUILDERS(bits)					\
+static void elf##bits##_header(uint8_t *d, uint16_t machine,		\
+			       uint##bits##_t entry, uint16_t phnum)	\
+{									\
+	Elf##bits##_Ehdr *eh = (Elf##bits##_Ehdr *)d;			\
+									\
+	memset(eh, 0, sizeof(*eh));					\
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);				\
+	eh->e_ident[EI_CLASS] = ELFCLASS##bits;				\
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;				\
+	eh->e_ident[EI_VERSION] = EV_CURRENT;				\
+	eh->e_type = ET_EXEC;						\
+	eh->e_machine = machine;					\
+	eh->e_version = EV_CURRENT;					\
+	eh->e_entry = entry;						\
+	eh->e_phoff = PH_OFF;						\
+	eh->e_ehsize = sizeof(*eh);					\
+	eh->e_phentsize = sizeof(Elf##bits##_Phdr);			\
+	eh->e_phnum = phnum;						\
+}									\
+									\
+static Elf##bits##_Phdr *elf##bits##_phdr(uint8_t *d, int i, uint32_t type, \
+					  uint##bits##_t off,		\
+					  uint##bits##_t paddr,		\
+					  uint##bits##_t filesz,	\
+					  uint##bits##_t memsz)		\
+{									\
+	Elf##bits##_Phdr *ph = (Elf##bits##_Phdr *)(d + PH_OFF) + i;	\
+									\
+	memset(ph, 0, sizeof(*ph));					\
+	ph->p_type = type;						\
+	ph->p_offset = off;						\
+	ph->p_vaddr = paddr;						\
+	ph->p_paddr = paddr;						\
+	ph->p_filesz = filesz;						\
+	ph->p_memsz = memsz;						\
+	return ph;							\
 }
 
-static Elf32_Phdr *elf32_phdr(uint8_t *d, int i, uint32_t type, uint32_t off,
-			      uint32_t paddr, uint32_t filesz, uint32_t memsz)
-{
-	Elf32_Phdr *ph = (Elf32_Phdr *)(d + PH_OFF) + i;
-
-	memset(ph, 0, sizeof(*ph));
-	ph->p_type = type;
-	ph->p_offset = off;
-	ph->p_vaddr = paddr;
-	ph->p_paddr = paddr;
-	ph->p_filesz = filesz;
-	ph->p_memsz = memsz;
-	return ph;
-}
-
-static void elf64_header(uint8_t *d, uint16_t machine, uint64_t entry,
-			 uint16_t phnum)
-{
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)d;
-
-	memset(eh, 0, sizeof(*eh));
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = machine;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = entry;
-	eh->e_phoff = PH_OFF;
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = phnum;
-}
-
-static Elf64_Phdr *elf64_phdr(uint8_t *d, int i, uint32_t type, uint64_t off,
-			      uint64_t paddr, uint64_t filesz, uint64_t memsz)
-{
-	Elf64_Phdr *ph = (Elf64_Phdr *)(d + PH_OFF) + i;
-
-	memset(ph, 0, sizeof(*ph));
-	ph->p_type = type;
-	ph->p_offset = off;
-	ph->p_vaddr = paddr;
-	ph->p_paddr = paddr;
-	ph->p_filesz = filesz;
-	ph->p_memsz = memsz;
-	return ph;
-}
+DEFINE_ELF_BUILDERS(32)
+DEFINE_ELF_BUILDERS(64)
 
 /* One ELF note at @p; returns its size. */
 static size_t elf_note(uint8_t *p, uint32_t namesz, const char *name,
@@ -371,14 +347,23 @@ static int load(struct guest_mem *mem, const struct boot_file *kernel,
 	return loader_load(mem, &files, &st, err, sizeof(err));
 }
 
+/* Loads @len bytes of img as the kernel (and @initrd, if not NULL). */
+static int load_kernel(struct guest_mem *mem, size_t len,
+		       const struct boot_file *initrd, const char *cmdline)
+{
+	struct boot_file k = file_new(KERNEL_PATH, img, len);
+	int ret = load(mem, &k, initrd, cmdline);
+
+	file_free(&k);
+	return ret;
+}
+
 /* Loads @len bytes of img as the kernel into fresh RAM of @ram bytes. */
 static int load_img(uint64_t ram, size_t len, const char *cmdline)
 {
 	struct guest_mem mem = mem_new(ram);
-	struct boot_file k = file_new(KERNEL_PATH, img, len);
-	int ret = load(&mem, &k, NULL, cmdline);
+	int ret = load_kernel(&mem, len, NULL, cmdline);
 
-	file_free(&k);
 	mem_free(&mem);
 	return ret;
 }
@@ -409,9 +394,8 @@ static int load_img(uint64_t ram, size_t len, const char *cmdline)
 TEST(pvh_boots_at_note_entry_in_protected_mode)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 
-	EXPECT_OK(load(&mem, &k, NULL, "console=ttyS0"));
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), NULL, "console=ttyS0"));
 	CHECK_STR(FORMAT, "pvh");
 	CHECK_EQ(st.mode, BOOT_PROTECTED32);
 	CHECK_EQ(st.entry, PVH_ENTRY);
@@ -419,34 +403,31 @@ TEST(pvh_boots_at_note_entry_in_protected_mode)
 	CHECK_EQ(st.rax, 0);
 	CHECK_EQ(st.rsi, 0);
 	CHECK_EQ(st.rdi, 0);
-	file_free(&k);
 	mem_free(&mem);
 }
 
 TEST(pvh_copies_segment_and_zeroes_bss)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 
 	/* As after a reset that did not clear RAM: the bss must be zeroed. */
 	poison(&mem, KERNEL_PADDR, 2 * KERNEL_MEMSZ);
-	EXPECT_OK(load(&mem, &k, NULL, ""));
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), NULL, ""));
 	CHECK(!memcmp(guest_ptr(&mem, KERNEL_PADDR, TEXT_LEN), img + TEXT_OFF,
 		      TEXT_LEN));
 	CHECK(all_bytes(&mem, KERNEL_PADDR + TEXT_LEN,
 			KERNEL_MEMSZ - TEXT_LEN, 0));
 	/* Nothing past memsz is touched. */
 	CHECK(all_bytes(&mem, KERNEL_PADDR + KERNEL_MEMSZ, KERNEL_MEMSZ, 0xcc));
-	file_free(&k);
 	mem_free(&mem);
 }
 
 TEST(pvh_start_info_fields)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 
-	EXPECT_OK(load(&mem, &k, NULL, "console=ttyS0 quiet"));
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), NULL,
+			      "console=ttyS0 quiet"));
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + 0), 0x336ec578);	/* magic */
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + 4), 1);	/* version */
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + 8), 0);		/* flags */
@@ -456,7 +437,6 @@ TEST(pvh_start_info_fields)
 	CHECK_EQ(rd64(&mem, BOOT_INFO_ADDR + 32), 0);		/* rsdp */
 	CHECK_STR(rdstr(&mem, rd64(&mem, BOOT_INFO_ADDR + 24)),
 		  "console=ttyS0 quiet");
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -478,33 +458,35 @@ static void check_pvh_memmap(struct guest_mem *mem)
 	}
 }
 
+/* The memory map is the e820, @nr entries, the last @size bytes at @addr. */
+static void check_pvh_memmap_ends(struct guest_mem *mem, uint32_t nr,
+				  uint64_t addr, uint64_t size)
+{
+	uint64_t last = BOOT_MEMMAP_ADDR + (nr - 1) * 24;
+
+	check_pvh_memmap(mem);
+	CHECK_EQ(rd32(mem, BOOT_INFO_ADDR + 48), nr);
+	CHECK_EQ(rd64(mem, last), addr);
+	CHECK_EQ(rd64(mem, last + 8), size);
+}
+
 TEST(pvh_memmap_is_the_e820)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 
-	EXPECT_OK(load(&mem, &k, NULL, ""));
-	check_pvh_memmap(&mem);
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), NULL, ""));
 	/* 0-EBDA, EBDA, BIOS area, 1 MiB-8 MiB: the map as a PC has it. */
-	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + 48), 4);
-	CHECK_EQ(rd64(&mem, BOOT_MEMMAP_ADDR + 3 * 24), 1 * MiB);
-	CHECK_EQ(rd64(&mem, BOOT_MEMMAP_ADDR + 3 * 24 + 8), 7 * MiB);
-	file_free(&k);
+	check_pvh_memmap_ends(&mem, 4, 1 * MiB, 7 * MiB);
 	mem_free(&mem);
 }
 
 TEST(pvh_memmap_covers_high_ram)
 {
 	struct guest_mem mem = mem_new(5 * GiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 
-	EXPECT_OK(load(&mem, &k, NULL, ""));
-	check_pvh_memmap(&mem);
-	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + 48), 5);
-	CHECK_EQ(rd64(&mem, BOOT_MEMMAP_ADDR + 4 * 24), 4 * GiB);
-	CHECK_EQ(rd64(&mem, BOOT_MEMMAP_ADDR + 4 * 24 + 8), 2 * GiB);
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), NULL, ""));
+	check_pvh_memmap_ends(&mem, 5, 4 * GiB, 2 * GiB);
 	CHECK_EQ(rd32(&mem, BOOT_MEMMAP_ADDR + 4 * 24 + 16), E820_RAM);
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -512,13 +494,12 @@ TEST(pvh_initrd_is_module_at_top_of_low_ram)
 {
 	static uint8_t rd[0x1234];
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 	struct boot_file r;
 	uint64_t mod, addr;
 
 	pattern(rd, sizeof(rd), 0x44);
 	r = file_new(INITRD_PATH, rd, sizeof(rd));
-	EXPECT_OK(load(&mem, &k, &r, ""));
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), &r, ""));
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + 12), 1);
 	mod = rd64(&mem, BOOT_INFO_ADDR + 16);
 	CHECK_EQ(mod, BOOT_MODLIST_ADDR);
@@ -532,7 +513,6 @@ TEST(pvh_initrd_is_module_at_top_of_low_ram)
 	CHECK_EQ(rd64(&mem, mod + 24), 0);
 	CHECK(!memcmp(guest_ptr(&mem, addr, sizeof(rd)), rd, sizeof(rd)));
 	file_free(&r);
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -540,18 +520,24 @@ TEST(pvh_initrd_stays_below_low_ram_top_with_high_ram)
 {
 	static uint8_t rd[3 * PAGE];
 	struct guest_mem mem = mem_new(5 * GiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 	struct boot_file r;
 
 	pattern(rd, sizeof(rd), 0x55);
 	r = file_new(INITRD_PATH, rd, sizeof(rd));
-	EXPECT_OK(load(&mem, &k, &r, ""));
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), &r, ""));
 	CHECK_EQ(rd64(&mem, BOOT_MODLIST_ADDR), LOW_RAM_LIMIT - sizeof(rd));
 	CHECK(!memcmp(guest_ptr(&mem, LOW_RAM_LIMIT - sizeof(rd), sizeof(rd)),
 		      rd, sizeof(rd)));
 	file_free(&r);
-	file_free(&k);
 	mem_free(&mem);
+}
+
+/* The image of @len bytes in img must boot PVH at @entry. */
+static void check_boots_pvh(size_t len, uint64_t entry)
+{
+	EXPECT_OK(load_img(8 * MiB, len, ""));
+	CHECK_STR(FORMAT, "pvh");
+	CHECK_EQ(st.entry, entry);
 }
 
 TEST(pvh_note_with_8_byte_desc_uses_low_word)
@@ -561,16 +547,7 @@ TEST(pvh_note_with_8_byte_desc_uses_low_word)
 
 	elf32_phdr(img, 1, PT_NOTE, NOTE_OFF, 0,
 		   elf_note(img + NOTE_OFF, 4, "Xen", 18, 8, &entry), 0);
-	{
-		struct guest_mem mem = mem_new(8 * MiB);
-		struct boot_file k = file_new(KERNEL_PATH, img, len);
-
-		EXPECT_OK(load(&mem, &k, NULL, ""));
-		CHECK_STR(FORMAT, "pvh");
-		CHECK_EQ(st.entry, 0x100200);
-		file_free(&k);
-		mem_free(&mem);
-	}
+	check_boots_pvh(len, 0x100200);
 }
 
 TEST(pvh_note_found_after_other_notes)
@@ -583,16 +560,7 @@ TEST(pvh_note_found_after_other_notes)
 	n += elf_note(img + NOTE_OFF + n, 4, "Xen", 17, 4, &desc);
 	n += pvh_note(img + NOTE_OFF + n, PVH_ENTRY);
 	elf32_phdr(img, 1, PT_NOTE, NOTE_OFF, 0, n, 0);
-	{
-		struct guest_mem mem = mem_new(8 * MiB);
-		struct boot_file k = file_new(KERNEL_PATH, img, len);
-
-		EXPECT_OK(load(&mem, &k, NULL, ""));
-		CHECK_STR(FORMAT, "pvh");
-		CHECK_EQ(st.entry, PVH_ENTRY);
-		file_free(&k);
-		mem_free(&mem);
-	}
+	check_boots_pvh(len, PVH_ENTRY);
 }
 
 TEST(pvh_note_in_elf64_boots_pvh)
@@ -602,17 +570,8 @@ TEST(pvh_note_in_elf64_boots_pvh)
 	((Elf64_Ehdr *)img)->e_phnum = 2;
 	elf64_phdr(img, 1, PT_NOTE, NOTE_OFF, 0, pvh_note(img + NOTE_OFF,
 		   PVH_ENTRY), 0);
-	{
-		struct guest_mem mem = mem_new(8 * MiB);
-		struct boot_file k = file_new(KERNEL_PATH, img, len);
-
-		EXPECT_OK(load(&mem, &k, NULL, ""));
-		CHECK_STR(FORMAT, "pvh");
-		CHECK_EQ(st.mode, BOOT_PROTECTED32);
-		CHECK_EQ(st.entry, PVH_ENTRY);
-		file_free(&k);
-		mem_free(&mem);
-	}
+	check_boots_pvh(len, PVH_ENTRY);
+	CHECK_EQ(st.mode, BOOT_PROTECTED32);
 }
 
 TEST(reload_after_reset_gives_same_state)
@@ -655,11 +614,9 @@ TEST(reload_after_reset_gives_same_state)
 TEST(multiboot_elf_boots_with_magic)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      mb_elf_kernel(img, 0x3));
 
 	poison(&mem, KERNEL_PADDR, KERNEL_MEMSZ);
-	EXPECT_OK(load(&mem, &k, NULL, "args"));
+	EXPECT_OK(load_kernel(&mem, mb_elf_kernel(img, 0x3), NULL, "args"));
 	CHECK_STR(FORMAT, "multiboot");
 	CHECK_EQ(st.mode, BOOT_PROTECTED32);
 	CHECK_EQ(st.entry, ELF_ENTRY);
@@ -669,17 +626,15 @@ TEST(multiboot_elf_boots_with_magic)
 		      TEXT_LEN));
 	CHECK(all_bytes(&mem, KERNEL_PADDR + TEXT_LEN,
 			KERNEL_MEMSZ - TEXT_LEN, 0));
-	file_free(&k);
 	mem_free(&mem);
 }
 
 TEST(multiboot_info_fields)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      mb_elf_kernel(img, 0x3));
 
-	EXPECT_OK(load(&mem, &k, NULL, "console=ttyS0 debug"));
+	EXPECT_OK(load_kernel(&mem, mb_elf_kernel(img, 0x3), NULL,
+			      "console=ttyS0 debug"));
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR), MBI_FLAGS);
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + MBI_MEM_LOWER), 639);
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + MBI_MEM_UPPER), 7 * 1024);
@@ -688,7 +643,6 @@ TEST(multiboot_info_fields)
 		  KERNEL_PATH " console=ttyS0 debug");
 	CHECK_STR(rdstr(&mem, rd32(&mem, BOOT_INFO_ADDR + MBI_LOADER_NAME)),
 		  "kvmlite");
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -712,28 +666,22 @@ static void check_mb_mmap(struct guest_mem *mem)
 TEST(multiboot_mmap_is_the_e820)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      mb_elf_kernel(img, 0x3));
 
-	EXPECT_OK(load(&mem, &k, NULL, ""));
+	EXPECT_OK(load_kernel(&mem, mb_elf_kernel(img, 0x3), NULL, ""));
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + MBI_MMAP_LENGTH), 4 * 24);
 	check_mb_mmap(&mem);
-	file_free(&k);
 	mem_free(&mem);
 }
 
 TEST(multiboot_with_high_ram)
 {
 	struct guest_mem mem = mem_new(5 * GiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      mb_elf_kernel(img, 0x3));
 
-	EXPECT_OK(load(&mem, &k, NULL, ""));
+	EXPECT_OK(load_kernel(&mem, mb_elf_kernel(img, 0x3), NULL, ""));
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + MBI_MEM_UPPER),
 		 (3 * GiB - 1 * MiB) / KiB);
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + MBI_MMAP_LENGTH), 5 * 24);
 	check_mb_mmap(&mem);
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -741,14 +689,12 @@ TEST(multiboot_initrd_is_module)
 {
 	static uint8_t rd[2 * PAGE + 5];
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      mb_elf_kernel(img, 0x3));
 	struct boot_file r;
 	uint32_t mod, start;
 
 	pattern(rd, sizeof(rd), 0x66);
 	r = file_new(INITRD_PATH, rd, sizeof(rd));
-	EXPECT_OK(load(&mem, &k, &r, ""));
+	EXPECT_OK(load_kernel(&mem, mb_elf_kernel(img, 0x3), &r, ""));
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR), MBI_FLAGS | MBI_MODS);
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR + MBI_MODS_COUNT), 1);
 	mod = rd32(&mem, BOOT_INFO_ADDR + MBI_MODS_ADDR);
@@ -763,7 +709,6 @@ TEST(multiboot_initrd_is_module)
 	CHECK_STR(rdstr(&mem, rd32(&mem, BOOT_INFO_ADDR + MBI_LOADER_NAME)),
 		  "kvmlite");
 	file_free(&r);
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -974,11 +919,10 @@ TEST(kludge_bss_beyond_ram_fails)
 TEST(elf64_boots_in_long_mode)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      elf64_kernel(img, EM_X86_64));
 
 	poison(&mem, KERNEL_PADDR, KERNEL_MEMSZ);
-	EXPECT_OK(load(&mem, &k, NULL, "root=/dev/vda"));
+	EXPECT_OK(load_kernel(&mem, elf64_kernel(img, EM_X86_64), NULL,
+			      "root=/dev/vda"));
 	CHECK_STR(FORMAT, "elf64");
 	CHECK_EQ(st.mode, BOOT_LONG64);
 	CHECK_EQ(st.entry, ELF_ENTRY);
@@ -994,17 +938,14 @@ TEST(elf64_boots_in_long_mode)
 	/* rsi: an hvm_start_info with the memory map. */
 	CHECK_EQ(rd32(&mem, BOOT_INFO_ADDR), 0x336ec578);
 	check_pvh_memmap(&mem);
-	file_free(&k);
 	mem_free(&mem);
 }
 
 TEST(elf64_identity_maps_low_4g)
 {
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      elf64_kernel(img, EM_X86_64));
 
-	EXPECT_OK(load(&mem, &k, NULL, ""));
+	EXPECT_OK(load_kernel(&mem, elf64_kernel(img, EM_X86_64), NULL, ""));
 	CHECK_EQ(rd64(&mem, BOOT_PML4_ADDR), BOOT_PDPT_ADDR | 3);
 	CHECK_EQ(rd64(&mem, BOOT_PML4_ADDR + 8), 0);
 	CHECK_EQ(rd64(&mem, BOOT_PDPT_ADDR + 3 * 8),
@@ -1019,23 +960,19 @@ TEST(elf64_identity_maps_low_4g)
 	CHECK_EQ(walk(&mem, 0xfee00000), 0xfee00000);
 	CHECK_EQ(walk(&mem, 4 * GiB - 1), 4 * GiB - 1);
 	CHECK_EQ(walk(&mem, 4 * GiB), NOT_MAPPED);
-	file_free(&k);
 	mem_free(&mem);
 }
 
 TEST(elf64_maps_high_ram)
 {
 	struct guest_mem mem = mem_new(5 * GiB);
-	struct boot_file k = file_new(KERNEL_PATH, img,
-				      elf64_kernel(img, EM_X86_64));
 
-	EXPECT_OK(load(&mem, &k, NULL, ""));
+	EXPECT_OK(load_kernel(&mem, elf64_kernel(img, EM_X86_64), NULL, ""));
 	/* 3 GiB low, 2 GiB from 4 GiB: RAM ends at 6 GiB. */
 	CHECK_EQ(walk(&mem, 4 * GiB), 4 * GiB);
 	CHECK_EQ(walk(&mem, 5 * GiB + 2 * MiB + 5), 5 * GiB + 2 * MiB + 5);
 	CHECK_EQ(walk(&mem, 6 * GiB - 1), 6 * GiB - 1);
 	CHECK_EQ(walk(&mem, 6 * GiB), NOT_MAPPED);
-	file_free(&k);
 	mem_free(&mem);
 }
 
@@ -1305,15 +1242,13 @@ TEST(cmdline_up_to_limit_fits)
 {
 	static char line[BOOT_CMDLINE_MAX + 1];
 	struct guest_mem mem = mem_new(8 * MiB);
-	struct boot_file k = file_new(KERNEL_PATH, img, pvh_kernel(img));
 
 	memset(line, 'a', BOOT_CMDLINE_MAX - 1);
 	line[BOOT_CMDLINE_MAX - 1] = '\0';
-	EXPECT_OK(load(&mem, &k, NULL, line));
+	EXPECT_OK(load_kernel(&mem, pvh_kernel(img), NULL, line));
 	CHECK_STR(rdstr(&mem, BOOT_CMDLINE_ADDR), line);
 	/* The page tables' first page follows; the NUL is the last byte. */
 	CHECK_EQ(BOOT_CMDLINE_ADDR + BOOT_CMDLINE_MAX, BOOT_PML4_ADDR);
-	file_free(&k);
 	mem_free(&mem);
 }
 

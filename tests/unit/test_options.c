@@ -20,31 +20,6 @@ static char err[1024];
 static char output[16384];	/* what -help and -version print */
 static char warnings[4096];	/* what went to stderr */
 
-static FILE *capture_file;
-static int saved_stderr = -1;
-
-/* Sends stderr (warn_report) to a temporary file until capture_end(). */
-static void capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	saved_stderr = dup(2);
-	dup2(fileno(capture_file), 2);
-}
-
-static void capture_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	rewind(capture_file);
-	n = fread(warnings, 1, sizeof(warnings) - 1, capture_file);
-	warnings[n] = '\0';
-	fclose(capture_file);
-}
-
 /* @args is NULL-terminated and starts after argv[0]. */
 static enum config_result parse_args(const char **args)
 {
@@ -58,9 +33,9 @@ static enum config_result parse_args(const char **args)
 	memset(output, 0, sizeof(output));
 	strcpy(err, "(no error)");
 	out = fmemopen(output, sizeof(output) - 1, "w");
-	capture_begin();
+	check_capture_begin();
 	ret = config_parse(&cfg, argc, (char **)argv, err, sizeof(err), out);
-	capture_end();
+	check_capture_end(warnings, sizeof(warnings));
 	fclose(out);
 	return ret;
 }
@@ -85,9 +60,9 @@ static int size_of(const char *text, uint64_t unit, uint64_t *out)
 	int ret;
 
 	*out = 0;
-	capture_begin();
+	check_capture_begin();
 	ret = parse_size(text, unit, out);
-	capture_end();
+	check_capture_end(warnings, sizeof(warnings));
 	return ret;
 }
 
@@ -174,7 +149,7 @@ TEST(size_rejects_malformed_text)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		uint64_t v;
 
 		if (size_of(bad[i], 1, &v) != -EINVAL) {
@@ -202,6 +177,13 @@ TEST(size_hex)
 
 /* --- -m ----------------------------------------------------------------- */
 
+/* -m @text must be accepted and give @size bytes of RAM. */
+static void check_ram(const char *text, uint64_t size)
+{
+	EXPECT_RUN("-m", text);
+	CHECK_EQ(cfg.ram_size, size);
+}
+
 TEST(m_default_is_128_mib)
 {
 	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
@@ -210,52 +192,37 @@ TEST(m_default_is_128_mib)
 
 TEST(m_bare_number_is_mib)
 {
-	EXPECT_RUN("-m", "512");
-	CHECK_EQ(cfg.ram_size, 512 * MiB);
-	EXPECT_RUN("-m", "1025");
-	CHECK_EQ(cfg.ram_size, 1074790400);
+	check_ram("512", 512 * MiB);
+	check_ram("1025", 1074790400);
 }
 
 TEST(m_suffixes)
 {
-	EXPECT_RUN("-m", "2048k");
-	CHECK_EQ(cfg.ram_size, 2 * MiB);
-	EXPECT_RUN("-m", "1000k");
-	CHECK_EQ(cfg.ram_size, 1024000);
-	EXPECT_RUN("-m", "536870912b");
-	CHECK_EQ(cfg.ram_size, 512 * MiB);
-	EXPECT_RUN("-m", "0.5G");
-	CHECK_EQ(cfg.ram_size, 512 * MiB);
-	EXPECT_RUN("-m", "64M");
-	CHECK_EQ(cfg.ram_size, 64 * MiB);
+	check_ram("2048k", 2 * MiB);
+	check_ram("1000k", 1024000);
+	check_ram("536870912b", 512 * MiB);
+	check_ram("0.5G", 512 * MiB);
+	check_ram("64M", 64 * MiB);
 }
 
 TEST(m_zero_means_default)
 {
-	EXPECT_RUN("-m", "0");
-	CHECK_EQ(cfg.ram_size, 128 * MiB);
-	EXPECT_RUN("-m", "0M");
-	CHECK_EQ(cfg.ram_size, 128 * MiB);
-	EXPECT_RUN("-m", "0.0001k");
-	CHECK_EQ(cfg.ram_size, 128 * MiB);
-	EXPECT_RUN("-m", "");
-	CHECK_EQ(cfg.ram_size, 128 * MiB);
+	check_ram("0", 128 * MiB);
+	check_ram("0M", 128 * MiB);
+	check_ram("0.0001k", 128 * MiB);
+	check_ram("", 128 * MiB);
 }
 
 TEST(m_rounds_up_to_8_kib)
 {
-	EXPECT_RUN("-m", "1001k");
-	CHECK_EQ(cfg.ram_size, 1032192);
-	EXPECT_RUN("-m", "5b");
-	CHECK_EQ(cfg.ram_size, 8192);
+	check_ram("1001k", 1032192);
+	check_ram("5b", 8192);
 }
 
 TEST(m_size_key)
 {
-	EXPECT_RUN("-m", "size=256");
-	CHECK_EQ(cfg.ram_size, 256 * MiB);
-	EXPECT_RUN("-m", "1G,size=2G");
-	CHECK_EQ(cfg.ram_size, 2 * GiB);
+	check_ram("size=256", 256 * MiB);
+	check_ram("1G,size=2G", 2 * GiB);
 }
 
 TEST(m_last_wins_and_keys_merge)
@@ -270,10 +237,8 @@ TEST(m_last_wins_and_keys_merge)
 
 TEST(m_slots_and_maxmem_accepted)
 {
-	EXPECT_RUN("-m", "size=256M,slots=2,maxmem=1G");
-	CHECK_EQ(cfg.ram_size, 256 * MiB);
-	EXPECT_RUN("-m", "256,maxmem=1G");
-	CHECK_EQ(cfg.ram_size, 256 * MiB);
+	check_ram("size=256M,slots=2,maxmem=1G", 256 * MiB);
+	check_ram("256,maxmem=1G", 256 * MiB);
 	EXPECT_RUN("-m", "1G,slots=0,maxmem=1G");
 	EXPECT_RUN("-m", "1G,slots=256,maxmem=2G");
 	EXPECT_RUN("-m", "1G,slots=0x10,maxmem=2G");
@@ -281,8 +246,7 @@ TEST(m_slots_and_maxmem_accepted)
 
 TEST(m_hex_warns_like_qemu)
 {
-	EXPECT_RUN("-m", "0x10");
-	CHECK_EQ(cfg.ram_size, 16 * MiB);
+	check_ram("0x10", 16 * MiB);
 	CHECK_STR(warnings, "kvmlite: warning: Using a multiplier suffix on hex numbers is deprecated: 0x10M\n");
 }
 
@@ -294,7 +258,7 @@ TEST(m_malformed_size)
 	char want[256];
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		snprintf(want, sizeof(want), "-m %s: %s", bad[i], size_msg);
 		EXPECT_ERROR(want, "-m", bad[i]);
 	}
@@ -420,21 +384,25 @@ SMP_ROW(wraps_to_zero, "4294967296", 1, 1, 1, 1, 1, 1)
 
 static const char zero_warning[] = "kvmlite: warning: Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero\n";
 
+/*
+ * -smp @text, with a zero among its values, is warned about and read as
+ * @cpus CPUs, all cores of one socket.
+ */
+static void check_smp_zero(const char *text, unsigned int cpus)
+{
+	check_smp(text, cpus, cpus, 1, 1, cpus, 1);
+	CHECK_STR(warnings, zero_warning);
+}
+
 TEST(smp_zero_warns_and_counts_as_omitted)
 {
-	check_smp("0", 1, 1, 1, 1, 1, 1);
-	CHECK_STR(warnings, zero_warning);
-	check_smp("cpus=0", 1, 1, 1, 1, 1, 1);
-	CHECK_STR(warnings, zero_warning);
-	check_smp("sockets=0", 1, 1, 1, 1, 1, 1);
-	CHECK_STR(warnings, zero_warning);
-	check_smp("4,dies=0", 4, 4, 1, 1, 4, 1);
-	CHECK_STR(warnings, zero_warning);
-	check_smp("1,clusters=0", 1, 1, 1, 1, 1, 1);
-	CHECK_STR(warnings, zero_warning);
+	check_smp_zero("0", 1);
+	check_smp_zero("cpus=0", 1);
+	check_smp_zero("sockets=0", 1);
+	check_smp_zero("4,dies=0", 4);
+	check_smp_zero("1,clusters=0", 1);
 	/* Once, however many zeros. */
-	check_smp("4,threads=0,cores=0", 4, 4, 1, 1, 4, 1);
-	CHECK_STR(warnings, zero_warning);
+	check_smp_zero("4,threads=0,cores=0", 4);
 	check_smp("4", 4, 4, 1, 1, 4, 1);
 	CHECK_STR(warnings, "");
 }
@@ -990,7 +958,7 @@ TEST(help_lists_every_option)
 	CHECK_EQ(PARSE("-help"), CONFIG_EXIT_OK);
 	CHECK(!strncmp(output, "kvmlite version 0.1.0\nusage: kvmlite [options]\n",
 		       strlen("kvmlite version 0.1.0\nusage: kvmlite [options]\n")));
-	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(needle, sizeof(needle), "\n%s", lines[i]);
 		if (!strstr(output, needle)) {
 			printf("  no line starting \"%s\"\n", lines[i]);
@@ -1043,7 +1011,7 @@ TEST(missing_argument)
 	char want[64];
 	size_t i;
 
-	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
 		snprintf(want, sizeof(want), "%s: requires an argument",
 			 opts[i]);
 		EXPECT_ERROR(want, opts[i]);

@@ -127,10 +127,47 @@ static void host_send_seq(struct rig *r, unsigned int n)
 	host_send(r, buf, i);
 }
 
-TEST(power_on_state)
-{
-	struct rig *r = rig_new();
+/*
+ * A case run against a fresh rig, @r, freed when it returns.  It is a
+ * TEST() of the same name, so RUN(name) runs it as usual.
+ */
+#define UART_TEST(name)							\
+	static void uart_test_##name(struct rig *r);			\
+	TEST(name)							\
+	{								\
+		struct rig *r = rig_new();				\
+									\
+		uart_test_##name(r);					\
+		rig_free(r);						\
+	}								\
+	static void uart_test_##name(struct rig *r)
 
+/* Turns on OUT2, which gates the IRQ line, then the interrupts in @ier. */
+static void irq_enable(struct rig *r, uint8_t ier)
+{
+	wr(r, UART_MCR, 0x08);
+	wr(r, UART_IER, ier);
+}
+
+/* Turns the FIFOs on (trigger level 1) and sends bytes 0 to @n - 1. */
+static void fifo_fill(struct rig *r, unsigned int n)
+{
+	wr(r, UART_FCR, 0x01);
+	host_send_seq(r, n);
+}
+
+/* Reads @n bytes, which must be 0 to @n - 1 in order, from RBR. */
+static void check_rx_seq(struct rig *r, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		CHECK_EQ(rd(r, UART_RX), i);
+}
+
+/* The registers at power-on and after reset; leaves DLAB set. */
+static void check_power_on_registers(struct rig *r)
+{
 	CHECK_EQ(rd(r, UART_IER), 0x00);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
 	CHECK_EQ(rd(r, UART_LCR), 0x00);
@@ -141,15 +178,62 @@ TEST(power_on_state)
 	wr(r, UART_LCR, 0x80);
 	CHECK_EQ(rd(r, UART_DLL), 12);
 	CHECK_EQ(rd(r, UART_DLM), 0);
-	CHECK_EQ(r->level, 0);
-	CHECK_EQ(r->fc.nout, 0);
-	rig_free(r);
 }
 
-TEST(reset_restores_power_on_state)
+/* With DLAB set, offsets 0 and 1 must read back the divisor. */
+static void check_divisor(struct rig *r, uint8_t dll, uint8_t dlm)
 {
-	struct rig *r = rig_new();
+	CHECK_EQ(rd(r, UART_DLL), dll);
+	CHECK_EQ(rd(r, UART_DLM), dlm);
+}
 
+/* A value to write, and what must be seen after it. */
+struct write_read {
+	uint8_t wval;
+	uint8_t want;
+};
+
+/* Writes each @wval to @wreg; @rreg must then read @want under @mask. */
+static void check_write_read(struct rig *r, unsigned int wreg,
+			     unsigned int rreg, uint8_t mask,
+			     const struct write_read *steps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		wr(r, wreg, steps[i].wval);
+		CHECK_EQ(rd(r, rreg) & mask, steps[i].want);
+	}
+}
+
+/*
+ * Enables the THR empty interrupt, pending at once, while MCR keeps the
+ * IRQ line low; then writes each @wval to MCR, after which the line must
+ * be at level @want.  IIR shows the interrupt throughout.
+ */
+static void check_thre_irq_after_mcr(struct rig *r,
+				     const struct write_read *steps, size_t n)
+{
+	size_t i;
+
+	wr(r, UART_IER, 0x02);
+	CHECK_EQ(r->level, 0);
+	for (i = 0; i < n; i++) {
+		wr(r, UART_MCR, steps[i].wval);
+		CHECK_EQ(r->level, steps[i].want);
+	}
+	CHECK_EQ(rd(r, UART_IIR), 0x02);
+}
+
+UART_TEST(power_on_state)
+{
+	check_power_on_registers(r);
+	CHECK_EQ(r->level, 0);
+	CHECK_EQ(r->fc.nout, 0);
+}
+
+UART_TEST(reset_restores_power_on_state)
+{
 	wr(r, UART_LCR, 0x80);
 	wr(r, UART_DLL, 1);
 	wr(r, UART_DLM, 2);
@@ -166,28 +250,15 @@ TEST(reset_restores_power_on_state)
 	CHECK_EQ(r->level, 0);
 	CHECK_EQ(r->fc.accepts, 1);
 	CHECK_EQ(host_room(r), 1);
-	CHECK_EQ(rd(r, UART_IER), 0x00);
-	CHECK_EQ(rd(r, UART_IIR), 0x01);
-	CHECK_EQ(rd(r, UART_LCR), 0x00);
-	CHECK_EQ(rd(r, UART_MCR), 0x00);
-	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	CHECK_EQ(rd(r, UART_MSR), 0xb0);
-	CHECK_EQ(rd(r, UART_SCR), 0x00);
-	wr(r, UART_LCR, 0x80);
-	CHECK_EQ(rd(r, UART_DLL), 12);
-	CHECK_EQ(rd(r, UART_DLM), 0);
-	rig_free(r);
+	check_power_on_registers(r);
 }
 
-TEST(dlab_switches_offsets_0_1_to_divisor)
+UART_TEST(dlab_switches_offsets_0_1_to_divisor)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_LCR, 0x83);
 	wr(r, UART_DLL, 0x01);
 	wr(r, UART_DLM, 0x02);
-	CHECK_EQ(rd(r, UART_DLL), 0x01);
-	CHECK_EQ(rd(r, UART_DLM), 0x02);
+	check_divisor(r, 0x01, 0x02);
 	CHECK_EQ(r->fc.nout, 0);
 
 	wr(r, UART_LCR, 0x03);
@@ -197,85 +268,64 @@ TEST(dlab_switches_offsets_0_1_to_divisor)
 	CHECK_EQ(r->fc.nout, 1);
 
 	wr(r, UART_LCR, 0x83);
-	CHECK_EQ(rd(r, UART_DLL), 0x01);
-	CHECK_EQ(rd(r, UART_DLM), 0x02);
+	check_divisor(r, 0x01, 0x02);
 	wr(r, UART_LCR, 0x03);
 	CHECK_EQ(rd(r, UART_IER), 0x05);
-	rig_free(r);
 }
 
-TEST(lcr_reads_back)
+UART_TEST(lcr_reads_back)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_LCR, 0x5b);
 	CHECK_EQ(rd(r, UART_LCR), 0x5b);
-	rig_free(r);
 }
 
-TEST(scratch_register_holds_a_byte)
+UART_TEST(scratch_register_holds_a_byte)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_SCR, 0xa5);
 	CHECK_EQ(rd(r, UART_SCR), 0xa5);
 	wr(r, UART_SCR, 0x5a);
 	CHECK_EQ(rd(r, UART_SCR), 0x5a);
-	rig_free(r);
 }
 
-TEST(ier_and_mcr_keep_only_their_bits)
+UART_TEST(ier_and_mcr_keep_only_their_bits)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_IER, 0xff);
 	CHECK_EQ(rd(r, UART_IER), 0x0f);
 	wr(r, UART_MCR, 0xff);
 	CHECK_EQ(rd(r, UART_MCR), 0x1f);
-	rig_free(r);
 }
 
-TEST(read_only_registers_ignore_writes)
+UART_TEST(read_only_registers_ignore_writes)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_LSR, 0x00);
 	wr(r, UART_MSR, 0x0f);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
 	CHECK_EQ(rd(r, UART_MSR), 0xb0);
-	rig_free(r);
 }
 
-TEST(thr_write_reaches_chardev)
+UART_TEST(thr_write_reaches_chardev)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_TX, 'h');
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
 	wr(r, UART_TX, 'i');
 	wr(r, UART_TX, 0xff);
 	CHECK_EQ(r->fc.nout, 3);
 	CHECK(memcmp(r->fc.out, "hi\xff", 3) == 0);
-	rig_free(r);
 }
 
-TEST(thr_write_sends_whole_byte_whatever_word_length)
+UART_TEST(thr_write_sends_whole_byte_whatever_word_length)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_LCR, 0x00);
 	wr(r, UART_TX, 'A');
 	CHECK_EQ(r->fc.nout, 1);
 	CHECK_EQ(r->fc.out[0], 'A');
-	rig_free(r);
 }
 
 TEST(no_chardev_discards_output)
 {
 	struct rig *r = rig_new_with(false);
 
-	wr(r, UART_MCR, 0x08);
-	wr(r, UART_IER, 0x02);
+	irq_enable(r, 0x02);
 	CHECK_EQ(rd(r, UART_IIR), 0x02);
 	wr(r, UART_TX, 'x');
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
@@ -284,38 +334,28 @@ TEST(no_chardev_discards_output)
 	rig_free(r);
 }
 
-TEST(thre_interrupt_on_enable_cleared_by_iir_read)
+UART_TEST(thre_interrupt_on_enable_cleared_by_iir_read)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_MCR, 0x08);
-	wr(r, UART_IER, 0x02);
+	irq_enable(r, 0x02);
 	CHECK_EQ(r->level, 1);
 	CHECK_EQ(rd(r, UART_IIR), 0x02);
 	CHECK_EQ(r->level, 0);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
-	rig_free(r);
 }
 
-TEST(thre_interrupt_after_thr_write)
+UART_TEST(thre_interrupt_after_thr_write)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_MCR, 0x08);
-	wr(r, UART_IER, 0x02);
+	irq_enable(r, 0x02);
 	CHECK_EQ(rd(r, UART_IIR), 0x02);
 	wr(r, UART_TX, 'a');
 	CHECK_EQ(r->level, 1);
 	CHECK_EQ(rd(r, UART_IIR), 0x02);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
-	rig_free(r);
 }
 
 /* Linux's UART_BUG_THRE probe: enable, read IIR, disable, enable again. */
-TEST(thre_interrupt_only_on_newly_enabled_ier_bit)
+UART_TEST(thre_interrupt_only_on_newly_enabled_ier_bit)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_IER, 0x02);
 	CHECK_EQ(rd(r, UART_IIR), 0x02);
 	wr(r, UART_IER, 0x03);
@@ -323,44 +363,32 @@ TEST(thre_interrupt_only_on_newly_enabled_ier_bit)
 	wr(r, UART_IER, 0x00);
 	wr(r, UART_IER, 0x02);
 	CHECK_EQ(rd(r, UART_IIR), 0x02);
-	rig_free(r);
 }
 
-TEST(irq_gated_by_out2)
+UART_TEST(irq_gated_by_out2)
 {
-	struct rig *r = rig_new();
+	static const struct write_read mcr_level[] = {
+		{ 0x03, 0 },
+		{ 0x08, 1 },
+		{ 0x00, 0 },
+	};
 
-	wr(r, UART_IER, 0x02);
-	CHECK_EQ(r->level, 0);
-	wr(r, UART_MCR, 0x03);
-	CHECK_EQ(r->level, 0);
-	wr(r, UART_MCR, 0x08);
-	CHECK_EQ(r->level, 1);
-	wr(r, UART_MCR, 0x00);
-	CHECK_EQ(r->level, 0);
-	CHECK_EQ(rd(r, UART_IIR), 0x02);
-	rig_free(r);
+	check_thre_irq_after_mcr(r, mcr_level, ARRAY_SIZE(mcr_level));
 }
 
-TEST(irq_driven_only_on_change)
+UART_TEST(irq_driven_only_on_change)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x08);
 	wr(r, UART_SCR, 1);
 	CHECK_EQ(r->drives, 0);
 	wr(r, UART_IER, 0x02);
 	wr(r, UART_SCR, 2);
 	CHECK_EQ(r->drives, 1);
-	rig_free(r);
 }
 
-TEST(rx_byte_without_fifo)
+UART_TEST(rx_byte_without_fifo)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_MCR, 0x08);
-	wr(r, UART_IER, 0x01);
+	irq_enable(r, 0x01);
 	host_send(r, "x", 1);
 	CHECK_EQ(rd(r, UART_LSR), 0x61);
 	CHECK_EQ(rd(r, UART_IIR), 0x04);
@@ -369,36 +397,27 @@ TEST(rx_byte_without_fifo)
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
 	CHECK_EQ(r->level, 0);
-	rig_free(r);
 }
 
-TEST(rx_overrun_replaces_holding_register)
+UART_TEST(rx_overrun_replaces_holding_register)
 {
-	struct rig *r = rig_new();
-
 	host_send(r, "ab", 2);
 	CHECK_EQ(rd(r, UART_LSR), 0x63);
 	CHECK_EQ(rd(r, UART_LSR), 0x61);
 	CHECK_EQ(rd(r, UART_RX), 'b');
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
-TEST(empty_rbr_reads_last_byte)
+UART_TEST(empty_rbr_reads_last_byte)
 {
-	struct rig *r = rig_new();
-
 	host_send(r, "q", 1);
 	CHECK_EQ(rd(r, UART_RX), 'q');
 	CHECK_EQ(rd(r, UART_RX), 'q');
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
-TEST(can_receive_reports_free_space)
+UART_TEST(can_receive_reports_free_space)
 {
-	struct rig *r = rig_new();
-
 	CHECK_EQ(host_room(r), 1);
 	host_send(r, "a", 1);
 	CHECK_EQ(host_room(r), 0);
@@ -410,38 +429,25 @@ TEST(can_receive_reports_free_space)
 	CHECK_EQ(host_room(r), 0);
 	wr(r, UART_MCR, 0x00);
 	CHECK_EQ(host_room(r), 11);
-	rig_free(r);
 }
 
-TEST(fifo_holds_sixteen_bytes_in_order)
+UART_TEST(fifo_holds_sixteen_bytes_in_order)
 {
-	struct rig *r = rig_new();
-	unsigned int i;
-
-	wr(r, UART_FCR, 0x01);
-	host_send_seq(r, 16);
+	fifo_fill(r, 16);
 	CHECK_EQ(host_room(r), 0);
 	CHECK_EQ(rd(r, UART_LSR), 0x61);
-	for (i = 0; i < 16; i++)
-		CHECK_EQ(rd(r, UART_RX), i);
+	check_rx_seq(r, 16);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
-TEST(fifo_overrun_at_seventeenth_byte)
+UART_TEST(fifo_overrun_at_seventeenth_byte)
 {
-	struct rig *r = rig_new();
-	unsigned int i;
-
-	wr(r, UART_FCR, 0x01);
-	host_send_seq(r, 16);
+	fifo_fill(r, 16);
 	CHECK_EQ(rd(r, UART_LSR), 0x61);
 	host_send(r, "\x10", 1);
 	CHECK_EQ(rd(r, UART_LSR), 0x63);
-	for (i = 0; i < 16; i++)
-		CHECK_EQ(rd(r, UART_RX), i);
+	check_rx_seq(r, 16);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
 static void check_trigger(uint8_t fcr, unsigned int level)
@@ -465,28 +471,21 @@ TEST(fifo_trigger_levels_1_4_8_14)
 	check_trigger(0xc1, 14);
 }
 
-TEST(timeout_reported_below_trigger)
+UART_TEST(timeout_reported_below_trigger)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x08);
 	wr(r, UART_FCR, 0xc1);
 	wr(r, UART_IER, 0x01);
 	host_send_seq(r, 3);
 	CHECK_EQ(rd(r, UART_IIR), 0xcc);
 	CHECK_EQ(r->level, 1);
-	CHECK_EQ(rd(r, UART_RX), 0);
-	CHECK_EQ(rd(r, UART_RX), 1);
-	CHECK_EQ(rd(r, UART_RX), 2);
+	check_rx_seq(r, 3);
 	CHECK_EQ(rd(r, UART_IIR), 0xc1);
 	CHECK_EQ(r->level, 0);
-	rig_free(r);
 }
 
-TEST(draining_below_trigger_turns_rx_data_into_timeout)
+UART_TEST(draining_below_trigger_turns_rx_data_into_timeout)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_FCR, 0x41);
 	wr(r, UART_IER, 0x01);
 	host_send_seq(r, 5);
@@ -495,25 +494,18 @@ TEST(draining_below_trigger_turns_rx_data_into_timeout)
 	CHECK_EQ(rd(r, UART_IIR), 0xc4);
 	rd(r, UART_RX);
 	CHECK_EQ(rd(r, UART_IIR), 0xcc);
-	rig_free(r);
 }
 
-TEST(no_timeout_without_fifo)
+UART_TEST(no_timeout_without_fifo)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_IER, 0x01);
 	host_send(r, "a", 1);
 	CHECK_EQ(rd(r, UART_IIR), 0x04);
-	rig_free(r);
 }
 
-TEST(fcr_clears_rx_fifo)
+UART_TEST(fcr_clears_rx_fifo)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_FCR, 0x01);
-	host_send_seq(r, 5);
+	fifo_fill(r, 5);
 	wr(r, UART_FCR, 0x05);
 	CHECK_EQ(rd(r, UART_LSR), 0x61);
 	wr(r, UART_FCR, 0x03);
@@ -521,25 +513,19 @@ TEST(fcr_clears_rx_fifo)
 	CHECK_EQ(host_room(r), 16);
 	host_send(r, "n", 1);
 	CHECK_EQ(rd(r, UART_RX), 'n');
-	rig_free(r);
 }
 
-TEST(fcr_bits_need_fifo_enable)
+UART_TEST(fcr_bits_need_fifo_enable)
 {
-	struct rig *r = rig_new();
-
 	host_send(r, "a", 1);
 	wr(r, UART_FCR, 0xc2);
 	CHECK_EQ(rd(r, UART_LSR), 0x61);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
 	CHECK_EQ(host_room(r), 0);
-	rig_free(r);
 }
 
-TEST(switching_fifo_mode_empties_receiver)
+UART_TEST(switching_fifo_mode_empties_receiver)
 {
-	struct rig *r = rig_new();
-
 	host_send(r, "a", 1);
 	wr(r, UART_FCR, 0x01);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
@@ -547,29 +533,24 @@ TEST(switching_fifo_mode_empties_receiver)
 	wr(r, UART_FCR, 0x00);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
 	CHECK_EQ(host_room(r), 1);
-	rig_free(r);
 }
 
 /* Linux tells a 16550A by IIR bits 6-7, and a 16750 by bit 5. */
-TEST(iir_fifo_bits)
+UART_TEST(iir_fifo_bits)
 {
-	struct rig *r = rig_new();
+	static const struct write_read fcr_iir[] = {
+		{ 0x01, 0xc1 },
+		{ 0x21, 0xc1 },
+		{ 0x00, 0x01 },
+	};
 
-	wr(r, UART_FCR, 0x01);
-	CHECK_EQ(rd(r, UART_IIR), 0xc1);
-	wr(r, UART_FCR, 0x21);
-	CHECK_EQ(rd(r, UART_IIR), 0xc1);
-	wr(r, UART_FCR, 0x00);
-	CHECK_EQ(rd(r, UART_IIR), 0x01);
-	rig_free(r);
+	check_write_read(r, UART_FCR, UART_IIR, 0xff, fcr_iir,
+			 ARRAY_SIZE(fcr_iir));
 }
 
-TEST(line_status_interrupt_outranks_rx_data)
+UART_TEST(line_status_interrupt_outranks_rx_data)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_MCR, 0x08);
-	wr(r, UART_IER, 0x05);
+	irq_enable(r, 0x05);
 	host_send(r, "ab", 2);
 	CHECK_EQ(rd(r, UART_IIR), 0x06);
 	CHECK_EQ(r->level, 1);
@@ -579,29 +560,23 @@ TEST(line_status_interrupt_outranks_rx_data)
 	CHECK_EQ(rd(r, UART_RX), 'b');
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
 	CHECK_EQ(r->level, 0);
-	rig_free(r);
 }
 
-TEST(line_status_interrupt_needs_ier_bit2)
+UART_TEST(line_status_interrupt_needs_ier_bit2)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_IER, 0x01);
 	host_send(r, "ab", 2);
 	CHECK_EQ(rd(r, UART_IIR), 0x04);
 	wr(r, UART_IER, 0x04);
 	CHECK_EQ(rd(r, UART_IIR), 0x06);
-	rig_free(r);
 }
 
 /*
  * All four sources at once, in loopback (the only way to move MSR):
  * each shows in turn as the one above it is served.
  */
-TEST(interrupt_priority_order)
+UART_TEST(interrupt_priority_order)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x10);
 	wr(r, UART_TX, 'a');
 	wr(r, UART_TX, 'b');
@@ -616,13 +591,10 @@ TEST(interrupt_priority_order)
 	CHECK_EQ(rd(r, UART_IIR), 0x00);
 	CHECK_EQ(rd(r, UART_MSR), 0x0b);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
-	rig_free(r);
 }
 
-TEST(loopback_sends_tx_to_rx)
+UART_TEST(loopback_sends_tx_to_rx)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x10);
 	wr(r, UART_TX, 'z');
 	CHECK_EQ(r->fc.nout, 0);
@@ -632,12 +604,10 @@ TEST(loopback_sends_tx_to_rx)
 	wr(r, UART_TX, 'y');
 	CHECK_EQ(r->fc.nout, 1);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
-TEST(loopback_overruns_full_fifo)
+UART_TEST(loopback_overruns_full_fifo)
 {
-	struct rig *r = rig_new();
 	unsigned int i;
 
 	wr(r, UART_FCR, 0x01);
@@ -645,66 +615,52 @@ TEST(loopback_overruns_full_fifo)
 	for (i = 0; i < 17; i++)
 		wr(r, UART_TX, i);
 	CHECK_EQ(rd(r, UART_LSR), 0x63);
-	for (i = 0; i < 16; i++)
-		CHECK_EQ(rd(r, UART_RX), i);
+	check_rx_seq(r, 16);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
-TEST(loopback_ignores_host_input)
+UART_TEST(loopback_ignores_host_input)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x10);
 	host_send(r, "h", 1);
 	CHECK_EQ(rd(r, UART_LSR), 0x60);
-	rig_free(r);
 }
 
-TEST(loopback_maps_mcr_to_msr)
+UART_TEST(loopback_maps_mcr_to_msr)
 {
-	struct rig *r = rig_new();
+	static const struct write_read mcr_msr[] = {
+		{ 0x11, 0x20 },
+		{ 0x12, 0x10 },
+		{ 0x14, 0x40 },
+		{ 0x18, 0x80 },
+		/* Linux's autoconfig loopback check wants exactly DCD|CTS. */
+		{ 0x1a, 0x90 },
+		{ 0x00, 0xb0 },
+	};
 
-	wr(r, UART_MCR, 0x11);
-	CHECK_EQ(rd(r, UART_MSR) & 0xf0, 0x20);
-	wr(r, UART_MCR, 0x12);
-	CHECK_EQ(rd(r, UART_MSR) & 0xf0, 0x10);
-	wr(r, UART_MCR, 0x14);
-	CHECK_EQ(rd(r, UART_MSR) & 0xf0, 0x40);
-	wr(r, UART_MCR, 0x18);
-	CHECK_EQ(rd(r, UART_MSR) & 0xf0, 0x80);
-	/* Linux's autoconfig loopback check wants exactly DCD|CTS. */
-	wr(r, UART_MCR, 0x1a);
-	CHECK_EQ(rd(r, UART_MSR) & 0xf0, 0x90);
-	wr(r, UART_MCR, 0x00);
-	CHECK_EQ(rd(r, UART_MSR) & 0xf0, 0xb0);
-	rig_free(r);
+	check_write_read(r, UART_MCR, UART_MSR, 0xf0, mcr_msr,
+			 ARRAY_SIZE(mcr_msr));
 }
 
-TEST(modem_status_deltas)
+UART_TEST(modem_status_deltas)
 {
-	struct rig *r = rig_new();
+	static const struct write_read mcr_msr[] = {
+		{ 0x1f, 0xfb },
+		{ 0x1b, 0xb4 },
+		{ 0x1f, 0xf0 },
+		{ 0x0f, 0xb4 },
+		{ 0x00, 0xb0 },
+	};
 
 	wr(r, UART_MCR, 0x10);
 	CHECK_EQ(rd(r, UART_MSR), 0x0b);
 	CHECK_EQ(rd(r, UART_MSR), 0x00);
-	wr(r, UART_MCR, 0x1f);
-	CHECK_EQ(rd(r, UART_MSR), 0xfb);
-	wr(r, UART_MCR, 0x1b);
-	CHECK_EQ(rd(r, UART_MSR), 0xb4);
-	wr(r, UART_MCR, 0x1f);
-	CHECK_EQ(rd(r, UART_MSR), 0xf0);
-	wr(r, UART_MCR, 0x0f);
-	CHECK_EQ(rd(r, UART_MSR), 0xb4);
-	wr(r, UART_MCR, 0x00);
-	CHECK_EQ(rd(r, UART_MSR), 0xb0);
-	rig_free(r);
+	check_write_read(r, UART_MCR, UART_MSR, 0xff, mcr_msr,
+			 ARRAY_SIZE(mcr_msr));
 }
 
-TEST(modem_status_interrupt_cleared_by_msr_read)
+UART_TEST(modem_status_interrupt_cleared_by_msr_read)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_IER, 0x08);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
 	wr(r, UART_MCR, 0x13);
@@ -712,29 +668,22 @@ TEST(modem_status_interrupt_cleared_by_msr_read)
 	CHECK_EQ(rd(r, UART_IIR), 0x00);
 	CHECK_EQ(rd(r, UART_MSR), 0x38);
 	CHECK_EQ(rd(r, UART_IIR), 0x01);
-	rig_free(r);
 }
 
-TEST(loopback_holds_irq_low)
+UART_TEST(loopback_holds_irq_low)
 {
-	struct rig *r = rig_new();
+	static const struct write_read mcr_level[] = {
+		{ 0x08, 1 },
+		{ 0x18, 0 },
+	};
 
 	wr(r, UART_MCR, 0x18);
-	wr(r, UART_IER, 0x02);
-	CHECK_EQ(r->level, 0);
-	wr(r, UART_MCR, 0x08);
-	CHECK_EQ(r->level, 1);
-	wr(r, UART_MCR, 0x18);
-	CHECK_EQ(r->level, 0);
-	CHECK_EQ(rd(r, UART_IIR), 0x02);
-	rig_free(r);
+	check_thre_irq_after_mcr(r, mcr_level, ARRAY_SIZE(mcr_level));
 }
 
 /* Linux's autoconfig_irq: DTR|RTS|OUT2, all interrupts on, a THR write. */
-TEST(linux_irq_probe_sees_irq)
+UART_TEST(linux_irq_probe_sees_irq)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x0b);
 	wr(r, UART_IER, 0x0f);
 	rd(r, UART_LSR);
@@ -744,13 +693,10 @@ TEST(linux_irq_probe_sees_irq)
 	CHECK_EQ(r->level, 0);
 	wr(r, UART_TX, 0xff);
 	CHECK_EQ(r->level, 1);
-	rig_free(r);
 }
 
-TEST(accept_input_when_rbr_read_frees_space)
+UART_TEST(accept_input_when_rbr_read_frees_space)
 {
-	struct rig *r = rig_new();
-
 	CHECK_EQ(host_room(r), 1);
 	host_send(r, "a", 1);
 	CHECK_EQ(host_room(r), 0);
@@ -759,25 +705,18 @@ TEST(accept_input_when_rbr_read_frees_space)
 	CHECK_EQ(r->fc.accepts, 1);
 	rd(r, UART_RX);
 	CHECK_EQ(r->fc.accepts, 1);
-	rig_free(r);
 }
 
-TEST(accept_input_only_after_host_was_stopped)
+UART_TEST(accept_input_only_after_host_was_stopped)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_FCR, 0x01);
-	host_send_seq(r, 4);
+	fifo_fill(r, 4);
 	CHECK_EQ(host_room(r), 12);
 	rd(r, UART_RX);
 	CHECK_EQ(r->fc.accepts, 0);
-	rig_free(r);
 }
 
-TEST(accept_input_after_leaving_loopback)
+UART_TEST(accept_input_after_leaving_loopback)
 {
-	struct rig *r = rig_new();
-
 	wr(r, UART_MCR, 0x10);
 	CHECK_EQ(host_room(r), 0);
 	wr(r, UART_MCR, 0x11);
@@ -785,24 +724,18 @@ TEST(accept_input_after_leaving_loopback)
 	wr(r, UART_MCR, 0x01);
 	CHECK_EQ(r->fc.accepts, 1);
 	CHECK_EQ(host_room(r), 1);
-	rig_free(r);
 }
 
-TEST(accept_input_after_fifo_clear)
+UART_TEST(accept_input_after_fifo_clear)
 {
-	struct rig *r = rig_new();
-
-	wr(r, UART_FCR, 0x01);
-	host_send_seq(r, 16);
+	fifo_fill(r, 16);
 	CHECK_EQ(host_room(r), 0);
 	wr(r, UART_FCR, 0x03);
 	CHECK_EQ(r->fc.accepts, 1);
-	rig_free(r);
 }
 
-TEST(wide_access_uses_low_byte)
+UART_TEST(wide_access_uses_low_byte)
 {
-	struct rig *r = rig_new();
 	uint32_t val = 0x12345678;
 	uint64_t wide = ~0ULL;
 
@@ -810,12 +743,10 @@ TEST(wide_access_uses_low_byte)
 	CHECK_EQ(rd(r, UART_SCR), 0x78);
 	uart_io(r->uart, UART_SCR, &wide, 8, false);
 	CHECK_EQ(wide, 0x78);
-	rig_free(r);
 }
 
-TEST(out_of_range_access_is_harmless)
+UART_TEST(out_of_range_access_is_harmless)
 {
-	struct rig *r = rig_new();
 	uint32_t val = 0;
 	uint8_t byte = 0x42;
 
@@ -828,7 +759,6 @@ TEST(out_of_range_access_is_harmless)
 	CHECK_EQ(val, 0xffffffff);
 	uart_io(r->uart, UART_SCR, &byte, 0, false);
 	CHECK_EQ(byte, 0x42);
-	rig_free(r);
 }
 
 static uint32_t lcg(uint32_t *state)
@@ -841,9 +771,8 @@ static uint32_t lcg(uint32_t *state)
  * Whatever the guest and host do, IIR and LSR stay well formed and the
  * IRQ line matches IIR, MCR.OUT2 and loopback.
  */
-TEST(random_accesses_keep_invariants)
+UART_TEST(random_accesses_keep_invariants)
 {
-	struct rig *r = rig_new();
 	uint32_t seed = 1;
 	unsigned char buf[24];
 	int i, bad = 0;
@@ -873,7 +802,6 @@ TEST(random_accesses_keep_invariants)
 		bad |= level != (!(iir & 1) && (mcr & 0x18) == 0x08);
 	}
 	CHECK_EQ(bad, 0);
-	rig_free(r);
 }
 
 #define STRESS_IN	100000
@@ -928,9 +856,9 @@ static void *stress_host(void *opaque)
  * A vCPU draining input and sending output against an I/O thread that
  * obeys can_receive(): no byte is lost, none overruns, input never stalls.
  */
-TEST(concurrent_io_and_host_input_lose_nothing)
+UART_TEST(concurrent_io_and_host_input_lose_nothing)
 {
-	struct stress s = { .r = rig_new() };
+	struct stress s = { .r = r };
 	unsigned int got = 0, sent = 0, errors = 0;
 	pthread_t host;
 	time_t start = time(NULL);
@@ -953,7 +881,6 @@ TEST(concurrent_io_and_host_input_lose_nothing)
 	CHECK_EQ(s.r->fc.nout, sent);
 	CHECK_EQ(s.r->fc.out[sizeof(s.r->fc.out) - 1],
 		 (sizeof(s.r->fc.out) - 1) & 0xff);
-	rig_free(s.r);
 }
 
 int main(void)
