@@ -7,6 +7,7 @@
 
 struct kvm_cpuid2;
 struct kvm_irqchip;
+struct kvm_irq_routing;
 
 /* The /dev/kvm system handle and one VM with its in-kernel irqchip. */
 struct kvm {
@@ -33,6 +34,9 @@ int kvm_irqchip_reset(struct kvm *kvm);
 void kvm_close(struct kvm *kvm);
 
 int kvm_add_memory(struct kvm *kvm, uint64_t gpa, uint64_t size, void *hva);
+
+/* Replaces the whole GSI routing table. */
+int kvm_set_gsi_routing(struct kvm *kvm, const struct kvm_irq_routing *table);
 
 /* Drives the input pin @gsi of the in-kernel PIC/IOAPIC to @level. */
 int kvm_irq_line(struct kvm *kvm, uint32_t gsi, int level);

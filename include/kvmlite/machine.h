@@ -14,6 +14,7 @@
 
 struct bus;
 struct ioloop;
+struct irqchip;
 struct kvm_run;
 struct machine;
 struct unimp_log;
@@ -49,6 +50,7 @@ struct machine {
 	struct bus *pio;
 	struct bus *mmio;
 	struct ioloop *ioloop;
+	struct irqchip *irqchip;
 	struct cpu_model cpu;
 	struct boot_files boot;
 	struct boot_state boot_state;

@@ -218,3 +218,8 @@ int kvm_irq_line(struct kvm *kvm, uint32_t gsi, int level)
 
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq);
 }
+
+int kvm_set_gsi_routing(struct kvm *kvm, const struct kvm_irq_routing *table)
+{
+	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, table);
+}

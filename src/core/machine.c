@@ -16,6 +16,7 @@
 #include "kvmlite/chardev.h"
 #include "kvmlite/devices.h"
 #include "kvmlite/ioloop.h"
+#include "kvmlite/irqchip.h"
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
 #include "kvmlite/serial.h"
@@ -25,11 +26,6 @@
 #define MIN_RAM_SIZE	(2ULL << 20)
 #define PARK_TIMEOUT_S	2
 
-struct isa_irq {
-	struct kvm *kvm;
-	uint32_t gsi;
-};
-
 static const struct {
 	uint16_t base;
 	uint8_t irq;
@@ -37,13 +33,6 @@ static const struct {
 	{ UART_COM1_BASE, UART_COM1_IRQ }, { UART_COM2_BASE, UART_COM2_IRQ },
 	{ 0x3e8, 4 }, { 0x2e8, 3 },
 };
-
-static void isa_irq_set(void *opaque, int level)
-{
-	struct isa_irq *irq = opaque;
-
-	kvm_irq_line(irq->kvm, irq->gsi, level);
-}
 
 void machine_add_reset(struct machine *m, void (*reset)(void *opaque),
 		       void *opaque)
@@ -72,22 +61,17 @@ static int serial_init(struct machine *m, int i, char *err, size_t errlen)
 {
 	const struct chardev_spec *spec = &m->cfg->serial[i];
 	struct chardev_host host = { chardev_quit, m };
-	struct isa_irq *irq = calloc(1, sizeof(*irq));
-	struct irq_line line = { isa_irq_set, irq };
 	struct chardev *chr;
 	struct uart *uart;
 	char label[16];
 
-	if (!irq)
-		return -1;
-	irq->kvm = &m->kvm;
-	irq->gsi = serial_ports[i].irq;
 	snprintf(label, sizeof(label), "serial%d", i);
 	chr = chardev_open(spec, label, m->ioloop, &host, err, errlen);
 	if (!chr)
 		return -1;
 	m->serial_chr[i] = chr;
-	uart = uart_new(&line, chr);
+	uart = uart_new(irqchip_isa_line(m->irqchip, serial_ports[i].irq),
+			chr);
 	if (!uart || bus_register(m->pio, serial_ports[i].base, UART_NR_REGS,
 				  uart_io, uart, "serial")) {
 		snprintf(err, errlen, "%s: cannot create the UART", label);
@@ -146,6 +130,17 @@ static int memory_init(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+static int irqchip_init(struct machine *m, char *err, size_t errlen)
+{
+	m->irqchip = irqchip_new(&m->kvm);
+	if (!m->irqchip || irqchip_setup_routing(m->irqchip)) {
+		snprintf(err, errlen, "KVM_SET_GSI_ROUTING: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int boot_files_init(struct machine *m, char *err, size_t errlen)
 {
 	const struct config *cfg = m->cfg;
@@ -197,7 +192,8 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	    cpu_model_init(&m->cpu, cfg->cpu_model, m->kvm.supported_cpuid,
 			   err, errlen) ||
 	    memory_init(m, err, errlen) ||
-	    kvm_create_irqchip(&m->kvm, err, errlen))
+	    kvm_create_irqchip(&m->kvm, err, errlen) ||
+	    irqchip_init(m, err, errlen))
 		return -1;
 	if (loader_load(&m->mem, &m->boot, &m->boot_state, err, errlen))
 		return -1;
