@@ -27,12 +27,7 @@ QEMU=${QEMU:-qemu-system-x86_64}
 
 die() { echo "bench-startup: $*" >&2; exit 1; }
 
-# Until the top Makefile includes scripts/bench.mk, bring it in ourselves.
-if grep -q '^[-s]*include scripts/bench.mk' Makefile; then
-	MAKE_CMD=(make)
-else
-	MAKE_CMD=(make -f Makefile -f scripts/bench.mk)
-fi
+MAKE_CMD=(make)
 "${MAKE_CMD[@]}" -s guests "$BUILD/kvm_floor" "$BUILD/timeit" >&2 ||
 	die "cannot build the guests, kvm_floor or timeit"
 [ -r "$GUEST" ] || die "$GUEST missing"

@@ -23,3 +23,9 @@ bench-startup:
 	scripts/bench-startup.sh
 
 .PHONY: bench-startup
+
+# PIT counter read cost: kvmlite vs QEMU's in-kernel PIT vs kvm_floor.
+bench-pit:
+	scripts/bench-pit.sh
+
+.PHONY: bench-pit
