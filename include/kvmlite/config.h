@@ -32,6 +32,18 @@ struct debug_exit_config {
 	uint16_t iosize;
 };
 
+/* -rtc: what the RTC reads at power-on. */
+enum rtc_base {
+	RTC_BASE_UTC,		/* the host's time in UTC (the default) */
+	RTC_BASE_LOCALTIME,	/* the host's time in its local zone */
+	RTC_BASE_DATE,		/* @start_epoch, then counting from there */
+};
+
+struct rtc_option {
+	enum rtc_base base;
+	int64_t start_epoch;	/* RTC_BASE_DATE: seconds since 1970, UTC */
+};
+
 /* Everything the command line says, validated; nothing opened yet. */
 struct config {
 	uint64_t ram_size;
@@ -50,6 +62,7 @@ struct config {
 	struct debug_exit_config debug_exit;
 	const char *log_file;	/* -D */
 	bool log_unimp;		/* -d unimp */
+	struct rtc_option rtc;
 };
 
 enum config_result {

@@ -18,7 +18,9 @@
 #include "kvmlite/ioloop.h"
 #include "kvmlite/irqchip.h"
 #include "kvmlite/log.h"
+#include "kvmlite/i8254.h"
 #include "kvmlite/machine.h"
+#include "kvmlite/mc146818.h"
 #include "kvmlite/serial.h"
 #include "kvmlite/unimp.h"
 
@@ -81,6 +83,51 @@ static int serial_init(struct machine *m, int i, char *err, size_t errlen)
 	return 0;
 }
 
+static void pit_reset_hook(void *opaque)
+{
+	pit_reset(opaque);
+}
+
+static int pit_init(struct machine *m, char *err, size_t errlen)
+{
+	struct pit *pit = pit_new(irqchip_isa_line(m->irqchip, PIT_IRQ),
+				  m->ioloop);
+
+	if (!pit || bus_register(m->pio, PIT_BASE, PIT_NR_PORTS, pit_io, pit,
+				 "i8254") ||
+	    bus_register(m->pio, PIT_PORT61, 1, pit_port61_io, pit,
+			 "port61")) {
+		snprintf(err, errlen, "cannot create the PIT");
+		return -1;
+	}
+	machine_add_reset(m, pit_reset_hook, pit);
+	return 0;
+}
+
+static void rtc_reset_hook(void *opaque)
+{
+	rtc_reset(opaque);
+}
+
+static int rtc_init(struct machine *m, char *err, size_t errlen)
+{
+	struct rtc_config cfg = {
+		.option = m->cfg->rtc,
+		.low_ram = m->mem.low_size,
+		.high_ram = m->mem.high_size,
+	};
+	struct rtc *rtc = rtc_new(irqchip_isa_line(m->irqchip, RTC_ISA_IRQ),
+				  m->ioloop, &cfg);
+
+	if (!rtc || bus_register(m->pio, RTC_PORT_BASE, 2, rtc_io, rtc,
+				 "mc146818")) {
+		snprintf(err, errlen, "cannot create the RTC");
+		return -1;
+	}
+	machine_add_reset(m, rtc_reset_hook, rtc);
+	return 0;
+}
+
 static int devices_init(struct machine *m, char *err, size_t errlen)
 {
 	const struct debug_exit_config *dbg = &m->cfg->debug_exit;
@@ -96,6 +143,8 @@ static int devices_init(struct machine *m, char *err, size_t errlen)
 			 dbg->iobase, dbg->iobase + dbg->iosize - 1);
 		return -1;
 	}
+	if (pit_init(m, err, errlen) || rtc_init(m, err, errlen))
+		return -1;
 	if (i8042_init(m) || post_port_init(m)) {
 		snprintf(err, errlen, "platform device ports are in use");
 		return -1;

@@ -446,6 +446,103 @@ static int handle_name(struct parse_ctx *ctx, const char *arg)
 	return for_each_elem(ctx, &it, name_prop);
 }
 
+/* --- -rtc --------------------------------------------------------------- */
+
+static const int month_days[12] = {
+	31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+};
+
+/* Days from 1970-01-01 to @y-@m-@d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static bool leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD".  QEMU lets mktime() fold
+ * 2006-13-01 into 2007; kvmlite refuses a date that does not exist.
+ */
+static int parse_rtc_date(const char *text, int64_t *epoch)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0, n = -1;
+
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+		   &s, &n) != 6 || text[n]) {
+		n = -1;
+		h = mi = s = 0;
+		if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 ||
+		    text[n])
+			return -1;
+	}
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap_year(y)) || h > 23 || mi > 59 ||
+	    s > 59 || h < 0 || mi < 0 || s < 0)
+		return -1;
+	*epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	return 0;
+}
+
+static int rtc_base(struct parse_ctx *ctx, const struct opt_elem *e)
+{
+	struct rtc_option *rtc = &ctx->cfg->rtc;
+	char buf[64];
+
+	if (val_is(e, "utc")) {
+		rtc->base = RTC_BASE_UTC;
+	} else if (val_is(e, "localtime")) {
+		rtc->base = RTC_BASE_LOCALTIME;
+	} else if (opt_val_copy(e, buf, sizeof(buf)) ||
+		   parse_rtc_date(buf, &rtc->start_epoch)) {
+		return fail(ctx, NULL, "invalid datetime format\n"
+			    "valid formats: '2006-06-17T16:01:21' or '2006-06-17'");
+	} else {
+		rtc->base = RTC_BASE_DATE;
+	}
+	return 0;
+}
+
+/* The guest's RTC always follows the host clock, so these only get checked. */
+static int rtc_choice(struct parse_ctx *ctx, const struct opt_elem *e,
+		      const char *a, const char *b, const char *c)
+{
+	if (val_is(e, a) || val_is(e, b) || (c && val_is(e, c)))
+		return 0;
+	return fail(ctx, NULL, "invalid option value '%.*s'",
+		    (int)e->val_len, e->val);
+}
+
+static int rtc_prop(struct parse_ctx *ctx, const struct opt_iter *it,
+		    const struct opt_elem *e)
+{
+	if (opt_key_is(e, "base"))
+		return rtc_base(ctx, e);
+	if (opt_key_is(e, "clock"))
+		return rtc_choice(ctx, e, "host", "rt", "vm");
+	if (opt_key_is(e, "driftfix"))
+		return rtc_choice(ctx, e, "none", "slew", NULL);
+	return opt_fail(it, ctx->err, ctx->errlen, "Invalid parameter '%.*s'",
+			(int)e->key_len, e->key);
+}
+
+static int handle_rtc(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, NULL, false);
+	return for_each_elem(ctx, &it, rtc_prop);
+}
+
 /* --- -kernel, -initrd, -append, -no-reboot ------------------------------ */
 
 static int handle_kernel(struct parse_ctx *ctx, const char *arg)
@@ -735,6 +832,9 @@ static const struct option options[] = {
 	{ "name", true, handle_name,
 	  "-name string[,process=name][,debug-threads=on|off]",
 	  "name of the guest; process= names the kvmlite process" },
+	{ "rtc", true, handle_rtc,
+	  "-rtc [base=utc|localtime|datetime][,clock=host|rt|vm][,driftfix=none|slew]",
+	  "RTC start time: host UTC (default), host local time, or a date like 2006-06-17T16:01:21 or 2006-06-17" },
 	{ "kernel", true, handle_kernel, "-kernel file",
 	  "kernel to boot: a PVH, multiboot or 64-bit ELF image" },
 	{ "initrd", true, handle_initrd, "-initrd file",

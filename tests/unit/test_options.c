@@ -668,6 +668,46 @@ TEST(no_reboot)
 	CHECK(cfg.no_reboot);
 }
 
+/* --- -rtc --------------------------------------------------------------- */
+
+#define RTC_DATE_ERROR	"invalid datetime format\nvalid formats: '2006-06-17T16:01:21' or '2006-06-17'"
+
+TEST(rtc_valid)
+{
+	EXPECT_RUN("-m", "64M");
+	CHECK_EQ(cfg.rtc.base, RTC_BASE_UTC);
+	EXPECT_RUN("-rtc", "base=localtime");
+	CHECK_EQ(cfg.rtc.base, RTC_BASE_LOCALTIME);
+	EXPECT_RUN("-rtc", "base=2006-06-17T16:01:21,clock=vm,driftfix=slew");
+	CHECK_EQ(cfg.rtc.base, RTC_BASE_DATE);
+	CHECK_EQ(cfg.rtc.start_epoch, 1150560081);
+	EXPECT_RUN("-rtc", "base=2006-06-17");
+	CHECK_EQ(cfg.rtc.start_epoch, 1150502400);
+	EXPECT_RUN("-rtc", "base=1960-02-29T00:00:00");
+	CHECK_EQ(cfg.rtc.start_epoch, -310521600);
+	EXPECT_RUN("-rtc", "base=localtime", "-rtc", "base=utc,clock=rt");
+	CHECK_EQ(cfg.rtc.base, RTC_BASE_UTC);
+	EXPECT_RUN("-rtc", "clock=host,driftfix=none");
+}
+
+TEST(rtc_errors)
+{
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=foo");
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=");
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=2006-13-17");
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=2006-02-29");
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=2006-06-17T24:00:00");
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=2006-06-17x");
+	EXPECT_ERROR(RTC_DATE_ERROR, "-rtc", "base=utc,base=foo");
+	EXPECT_ERROR("invalid option value 'foo'", "-rtc", "clock=foo");
+	EXPECT_ERROR("invalid option value ''", "-rtc", "driftfix=");
+	EXPECT_ERROR("invalid option value 'slow'", "-rtc", "driftfix=slow");
+	EXPECT_ERROR("-rtc foo=bar: Invalid parameter 'foo'", "-rtc",
+		     "foo=bar");
+	EXPECT_ERROR("-rtc utc: Invalid parameter 'utc'", "-rtc", "utc");
+	EXPECT_ERROR("-rtc: requires an argument", "-rtc");
+}
+
 TEST(name_plain)
 {
 	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
@@ -998,7 +1038,7 @@ TEST(unknown_option)
 	EXPECT_ERROR("-enable-kvm=1: invalid option", "-enable-kvm=1");
 	EXPECT_ERROR("-monitor: invalid option", "-monitor", "stdio");
 	EXPECT_ERROR("-qmp: invalid option", "-qmp", "unix:/tmp/q,server");
-	EXPECT_ERROR("-rtc: invalid option", "-rtc", "base=utc");
+	EXPECT_ERROR("-vga: invalid option", "-vga", "std");
 }
 
 TEST(missing_argument)
@@ -1137,6 +1177,8 @@ int main(void)
 	RUN(display_graphical_unsupported);
 	RUN(display_errors);
 	RUN(no_reboot);
+	RUN(rtc_valid);
+	RUN(rtc_errors);
 	RUN(name_plain);
 	RUN(name_with_keys);
 	RUN(name_escaped_comma);
