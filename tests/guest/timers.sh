@@ -20,8 +20,8 @@ mapfile -t RTC_PATS < <(patterns rtc '^' "${RTC[@]}")
 mapfile -t IRQ_PATS < <(patterns irq '^' "${IRQ[@]}")
 mapfile -t QEMU_PIT_PATS < <(patterns pit '' "${PIT[@]}")
 
-check pit_guest 1 "${PIT_PATS[@]}" -- $DEBUG_EXIT -kernel $GUESTS/pit
-check rtc_guest 1 "${RTC_PATS[@]}" \
+check_timing pit_guest 1 "${PIT_PATS[@]}" -- $DEBUG_EXIT -kernel $GUESTS/pit
+check_timing rtc_guest 1 "${RTC_PATS[@]}" \
 	-- $DEBUG_EXIT -kernel $GUESTS/rtc -append "now=$(date +%s)"
 check irq_guest 1 "${IRQ_PATS[@]}" -- $DEBUG_EXIT -kernel $GUESTS/irq
 check rtc_fixed_base 3 '^rtc: time FAIL 2006-06-17 16:01:2[1-3]' \
@@ -30,8 +30,8 @@ check rtc_fixed_base 3 '^rtc: time FAIL 2006-06-17 16:01:2[1-3]' \
 
 QEMU_PC="-M pc -enable-kvm -cpu host -nodefaults -no-user-config
 	-display none -serial stdio $DEBUG_EXIT"
-check_qemu qemu_pit 1 "${QEMU_PIT_PATS[@]}" -- $QEMU_PC -kernel $GUESTS/pit
-check_qemu qemu_rtc 1 "${RTC_PATS[@]}" -- $QEMU_ARGS -M microvm,rtc=on \
+QEMU=1 check_timing qemu_pit 1 "${QEMU_PIT_PATS[@]}" -- $QEMU_PC -kernel $GUESTS/pit
+QEMU=1 check_timing qemu_rtc 1 "${RTC_PATS[@]}" -- $QEMU_ARGS -M microvm,rtc=on \
 	-kernel $GUESTS/rtc -append "now=$(date +%s)"
 check_qemu qemu_irq 1 "${IRQ_PATS[@]}" -- $QEMU_ARGS -M microvm,rtc=on \
 	-kernel $GUESTS/irq

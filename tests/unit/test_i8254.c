@@ -116,6 +116,39 @@ static bool out(struct rig *r, int ch)
 	return status(r, ch) & 0x80;
 }
 
+/* The live count and OUT of @ch at tick @ticks. */
+static uint16_t count_at(struct rig *r, int ch, uint64_t ticks)
+{
+	at(r, ticks);
+	return count(r, ch);
+}
+
+static bool out_at(struct rig *r, int ch, uint64_t ticks)
+{
+	at(r, ticks);
+	return out(r, ch);
+}
+
+/* The timer hook firing at its deadline, or early or late at @ticks. */
+static void fire(struct rig *r)
+{
+	r->ns = r->deadline;
+	pit_timer_expired(r->pit);
+}
+
+static void expire_at(struct rig *r, uint64_t ticks)
+{
+	at(r, ticks);
+	pit_timer_expired(r->pit);
+}
+
+/* A rising edge on GATE2 through port 0x61. */
+static void retrigger(struct rig *r)
+{
+	outb(r, 0x61, 0);
+	outb(r, 0x61, 1);
+}
+
 /* Count and OUT of @ch from tick @from on, one per tick. */
 static void check_seq(struct rig *r, int ch, uint64_t from,
 		      const uint16_t *counts, const char *outs, size_t n)
@@ -127,6 +160,23 @@ static void check_seq(struct rig *r, int ch, uint64_t from,
 		CHECK_EQ(count(r, ch), counts[i]);
 		CHECK_EQ(out(r, ch), outs[i] == 'h');
 	}
+}
+
+/* Channel 0 from tick 0 on, in @mode with binary count @initial. */
+static void check_mode(struct rig *r, int mode, uint16_t initial,
+		       const uint16_t *counts, const char *outs, size_t n)
+{
+	rig_init(r);
+	program(r, 0, mode, false, initial);
+	check_seq(r, 0, 0, counts, outs, n);
+}
+
+/* Channel 2 in @mode with binary count @initial, its gate already high. */
+static void gated_ch2(struct rig *r, int mode, uint16_t initial)
+{
+	rig_init(r);
+	outb(r, 0x61, 1);
+	program(r, 2, mode, false, initial);
 }
 
 TEST(tick_conversion)
@@ -163,8 +213,7 @@ TEST(mode0_irq_once)
 	program(&r, 0, 0, false, 100);
 	CHECK(r.armed);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 100));
-	r.ns = r.deadline;
-	pit_timer_expired(r.pit);
+	fire(&r);
 	CHECK_EQ(r.edges, 1);
 	CHECK_EQ(r.level, 0);
 	CHECK(!r.armed);
@@ -179,12 +228,10 @@ TEST(mode0_first_byte_stops_counting)
 	program(&r, 0, 0, false, 100);
 	at(&r, 10);
 	outb(&r, 0x40, 50);
-	at(&r, 20);
-	CHECK_EQ(count(&r, 0), 90);
+	CHECK_EQ(count_at(&r, 0, 20), 90);
 	CHECK(!out(&r, 0));
 	outb(&r, 0x40, 0);
-	at(&r, 30);
-	CHECK_EQ(count(&r, 0), 40);
+	CHECK_EQ(count_at(&r, 0, 30), 40);
 	pit_free(r.pit);
 }
 
@@ -192,17 +239,13 @@ TEST(mode0_gate_holds)
 {
 	struct rig r;
 
-	rig_init(&r);
-	outb(&r, 0x61, 1);
-	program(&r, 2, 0, false, 10);
+	gated_ch2(&r, 0, 10);
 	at(&r, 3);
 	outb(&r, 0x61, 0);
-	at(&r, 50);
-	CHECK_EQ(count(&r, 2), 7);
+	CHECK_EQ(count_at(&r, 2, 50), 7);
 	CHECK(!out(&r, 2));
 	outb(&r, 0x61, 1);
-	at(&r, 57);
-	CHECK_EQ(count(&r, 2), 0);
+	CHECK_EQ(count_at(&r, 2, 57), 0);
 	CHECK(out(&r, 2));
 	pit_free(r.pit);
 }
@@ -213,23 +256,18 @@ TEST(mode1_one_shot_and_retrigger)
 
 	rig_init(&r);
 	program(&r, 2, 1, false, 5);
-	at(&r, 10);
-	CHECK(out(&r, 2));
+	CHECK(out_at(&r, 2, 10));
 	CHECK(status(&r, 2) & 0x40);	/* null count until triggered */
 	outb(&r, 0x61, 1);
 	CHECK_EQ(count(&r, 2), 5);
 	CHECK(!out(&r, 2));
 	CHECK(!(status(&r, 2) & 0x40));
-	at(&r, 13);
-	CHECK_EQ(count(&r, 2), 2);
+	CHECK_EQ(count_at(&r, 2, 13), 2);
 	/* Gate low does not stop mode 1; a rising edge restarts it. */
-	outb(&r, 0x61, 0);
-	outb(&r, 0x61, 1);
-	at(&r, 17);
-	CHECK_EQ(count(&r, 2), 1);
+	retrigger(&r);
+	CHECK_EQ(count_at(&r, 2, 17), 1);
 	CHECK(!out(&r, 2));
-	at(&r, 18);
-	CHECK(out(&r, 2));
+	CHECK(out_at(&r, 2, 18));
 	CHECK_EQ(count(&r, 2), 0);
 	pit_free(r.pit);
 }
@@ -239,9 +277,7 @@ TEST(mode2_rate_generator)
 	static const uint16_t c[] = { 4, 3, 2, 1, 4, 3, 2, 1, 4 };
 	struct rig r;
 
-	rig_init(&r);
-	program(&r, 0, 2, false, 4);
-	check_seq(&r, 0, 0, c, "hhhlhhhlh", ARRAY_SIZE(c));
+	check_mode(&r, 2, 4, c, "hhhlhhhlh", ARRAY_SIZE(c));
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 4));
 	pit_free(r.pit);
 }
@@ -256,12 +292,9 @@ TEST(mode2_new_count_at_period_end)
 	outb(&r, 0x40, 20);
 	outb(&r, 0x40, 0);
 	CHECK_EQ(count(&r, 0), 7);
-	at(&r, 9);
-	CHECK_EQ(count(&r, 0), 1);
-	at(&r, 10);
-	CHECK_EQ(count(&r, 0), 20);
-	at(&r, 29);
-	CHECK_EQ(count(&r, 0), 1);
+	CHECK_EQ(count_at(&r, 0, 9), 1);
+	CHECK_EQ(count_at(&r, 0, 10), 20);
+	CHECK_EQ(count_at(&r, 0, 29), 1);
 	pit_free(r.pit);
 }
 
@@ -269,19 +302,14 @@ TEST(mode2_gate)
 {
 	struct rig r;
 
-	rig_init(&r);
-	outb(&r, 0x61, 1);
-	program(&r, 2, 2, false, 5);
-	at(&r, 3);
-	CHECK_EQ(count(&r, 2), 2);
+	gated_ch2(&r, 2, 5);
+	CHECK_EQ(count_at(&r, 2, 3), 2);
 	outb(&r, 0x61, 0);
-	at(&r, 40);
-	CHECK_EQ(count(&r, 2), 2);
+	CHECK_EQ(count_at(&r, 2, 40), 2);
 	CHECK(out(&r, 2));
 	outb(&r, 0x61, 1);
 	CHECK_EQ(count(&r, 2), 5);
-	at(&r, 44);
-	CHECK_EQ(count(&r, 2), 1);
+	CHECK_EQ(count_at(&r, 2, 44), 1);
 	CHECK(!out(&r, 2));
 	pit_free(r.pit);
 }
@@ -291,9 +319,7 @@ TEST(mode3_even)
 	static const uint16_t c[] = { 6, 4, 2, 6, 4, 2, 6 };
 	struct rig r;
 
-	rig_init(&r);
-	program(&r, 0, 3, false, 6);
-	check_seq(&r, 0, 0, c, "hhhlllh", ARRAY_SIZE(c));
+	check_mode(&r, 3, 6, c, "hhhlllh", ARRAY_SIZE(c));
 	pit_free(r.pit);
 }
 
@@ -302,9 +328,7 @@ TEST(mode3_odd)
 	static const uint16_t c[] = { 5, 4, 2, 5, 2, 5, 4 };
 	struct rig r;
 
-	rig_init(&r);
-	program(&r, 0, 3, false, 5);
-	check_seq(&r, 0, 0, c, "hhhllhh", ARRAY_SIZE(c));
+	check_mode(&r, 3, 5, c, "hhhllhh", ARRAY_SIZE(c));
 	pit_free(r.pit);
 }
 
@@ -312,20 +336,15 @@ TEST(mode3_gate)
 {
 	struct rig r;
 
-	rig_init(&r);
-	outb(&r, 0x61, 1);
-	program(&r, 2, 3, false, 8);
-	at(&r, 5);
-	CHECK(!out(&r, 2));
+	gated_ch2(&r, 3, 8);
+	CHECK(!out_at(&r, 2, 5));
 	CHECK_EQ(count(&r, 2), 6);
 	outb(&r, 0x61, 0);
 	CHECK(out(&r, 2));
-	at(&r, 20);
-	CHECK_EQ(count(&r, 2), 6);
+	CHECK_EQ(count_at(&r, 2, 20), 6);
 	outb(&r, 0x61, 1);
 	CHECK_EQ(count(&r, 2), 8);
-	at(&r, 24);
-	CHECK(!out(&r, 2));
+	CHECK(!out_at(&r, 2, 24));
 	pit_free(r.pit);
 }
 
@@ -347,19 +366,14 @@ TEST(mode5_triggered_strobe)
 
 	rig_init(&r);
 	program(&r, 2, 5, false, 3);
-	at(&r, 10);
-	CHECK(out(&r, 2));
+	CHECK(out_at(&r, 2, 10));
 	outb(&r, 0x61, 1);
-	at(&r, 12);
-	CHECK_EQ(count(&r, 2), 1);
+	CHECK_EQ(count_at(&r, 2, 12), 1);
 	/* Retriggered: counts from 3 again. */
-	outb(&r, 0x61, 0);
-	outb(&r, 0x61, 1);
-	at(&r, 15);
-	CHECK_EQ(count(&r, 2), 0);
+	retrigger(&r);
+	CHECK_EQ(count_at(&r, 2, 15), 0);
 	CHECK(!out(&r, 2));
-	at(&r, 16);
-	CHECK(out(&r, 2));
+	CHECK(out_at(&r, 2, 16));
 	pit_free(r.pit);
 }
 
@@ -369,19 +383,15 @@ TEST(bcd_counting)
 
 	rig_init(&r);
 	program(&r, 0, 0, true, 0x0010);
-	at(&r, 3);
-	CHECK_EQ(count(&r, 0), 0x0007);
+	CHECK_EQ(count_at(&r, 0, 3), 0x0007);
 	CHECK_EQ(status(&r, 0) & 1, 1);
 	/* A BCD count of 0 is 10000. */
 	program(&r, 0, 0, true, 0);
-	at(&r, 4);
-	CHECK_EQ(count(&r, 0), 0x9999);
-	at(&r, 4 + 10000);
-	CHECK_EQ(count(&r, 0), 0x9999);
+	CHECK_EQ(count_at(&r, 0, 4), 0x9999);
+	CHECK_EQ(count_at(&r, 0, 4 + 10000), 0x9999);
 	/* Digits above 9 count at face value: 0xA0 is 100. */
 	program(&r, 0, 0, true, 0x00a0);
-	at(&r, 20005);
-	CHECK_EQ(count(&r, 0), 0x0099);
+	CHECK_EQ(count_at(&r, 0, 20005), 0x0099);
 	pit_free(r.pit);
 }
 
@@ -392,8 +402,7 @@ TEST(binary_zero_is_65536)
 	rig_init(&r);
 	program(&r, 0, 2, false, 0);
 	CHECK_EQ(count(&r, 0), 0);
-	at(&r, 1);
-	CHECK_EQ(count(&r, 0), 0xffff);
+	CHECK_EQ(count_at(&r, 0, 1), 0xffff);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 0x10000));
 	pit_free(r.pit);
 }
@@ -451,8 +460,7 @@ TEST(counter_latch)
 	CHECK_EQ(inb(&r, 0x40), 900 >> 8);
 	CHECK_EQ(count(&r, 0), 700);
 	outb(&r, CW, 0x00);
-	at(&r, 400);
-	CHECK_EQ(count(&r, 0), 700);
+	CHECK_EQ(count_at(&r, 0, 400), 700);
 	CHECK_EQ(count(&r, 0), 600);
 	pit_free(r.pit);
 }
@@ -487,14 +495,12 @@ TEST(readback_status_only_and_null_count)
 	outb(&r, 0x41, 50);
 	CHECK_EQ(inb(&r, 0x41), 0xf4);		/* OUT high, null count */
 	outb(&r, 0x41, 0);
-	at(&r, 5);
-	CHECK_EQ(count(&r, 1), 45);
+	CHECK_EQ(count_at(&r, 1, 5), 45);
 	outb(&r, CW, 0xe0 | 0x04);
 	CHECK_EQ(inb(&r, 0x41), 0xb4);
 	/* Count only: no status byte first. */
 	outb(&r, CW, 0xd0 | 0x04);
-	at(&r, 9);
-	CHECK_EQ(count(&r, 1), 45);
+	CHECK_EQ(count_at(&r, 1, 9), 45);
 	pit_free(r.pit);
 }
 
@@ -532,10 +538,8 @@ TEST(irq0_1khz)
 	rig_init(&r);
 	program(&r, 0, 2, false, 1193);
 	end = r.ns + 1000000000ULL;
-	while (r.armed && r.deadline <= end) {
-		r.ns = r.deadline;
-		pit_timer_expired(r.pit);
-	}
+	while (r.armed && r.deadline <= end)
+		fire(&r);
 	CHECK_EQ(r.edges, 1000);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 1001 * 1193));
 	pit_free(r.pit);
@@ -548,10 +552,8 @@ TEST(irq0_square_wave_rate)
 
 	rig_init(&r);
 	program(&r, 0, 3, false, 11932);
-	for (i = 0; i < 100; i++) {
-		r.ns = r.deadline;
-		pit_timer_expired(r.pit);
-	}
+	for (i = 0; i < 100; i++)
+		fire(&r);
 	CHECK_EQ(r.edges, 100);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 101 * 11932));
 	pit_free(r.pit);
@@ -563,8 +565,7 @@ TEST(irq0_early_timer_rearms)
 
 	rig_init(&r);
 	program(&r, 0, 2, false, 1193);
-	at(&r, 1192);
-	pit_timer_expired(r.pit);
+	expire_at(&r, 1192);
 	CHECK_EQ(r.edges, 0);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 1193));
 	pit_free(r.pit);
@@ -576,13 +577,11 @@ TEST(irq0_delay_policy)
 
 	rig_init(&r);
 	program(&r, 0, 2, false, 1193);
-	at(&r, 10 * 1193 + 7);
-	pit_timer_expired(r.pit);
+	expire_at(&r, 10 * 1193 + 7);
 	CHECK_EQ(r.edges, 1);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 11 * 1193 + 7));
 	/* The next one is on time, then phase-aligned again. */
-	r.ns = r.deadline;
-	pit_timer_expired(r.pit);
+	fire(&r);
 	CHECK_EQ(r.edges, 2);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 12 * 1193));
 	pit_free(r.pit);

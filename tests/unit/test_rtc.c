@@ -77,37 +77,77 @@ static void advance_to(struct rtc *rtc, uint64_t to)
 	now = to;
 }
 
+/* The IRQ 8 level once the clock is at @to. */
+static int level_at(struct rtc *rtc, uint64_t to)
+{
+	advance_to(rtc, to);
+	return level;
+}
+
+struct reg_val {
+	uint8_t reg;
+	uint8_t val;
+};
+
+static void write_regs(struct rtc *rtc, const struct reg_val *rv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		wr(rtc, rv[i].reg, rv[i].val);
+}
+
+/* Reads each register of @rv in turn and checks its value. */
+static void check_regs(struct rtc *rtc, const struct reg_val *rv, size_t n)
+{
+	uint8_t v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v = rd(rtc, rv[i].reg);
+		CHECK_EQ(v, rv[i].val);
+		if (v != rv[i].val)
+			printf("    register 0x%02x\n", rv[i].reg);
+	}
+}
+
 TEST(fixed_time_bcd_24h)
 {
+	static const struct reg_val regs[] = {
+		{ 0x00, 0x21 },
+		{ 0x02, 0x01 },
+		{ 0x04, 0x16 },
+		{ 0x06, 0x07 },	/* Saturday */
+		{ 0x07, 0x17 },
+		{ 0x08, 0x06 },
+		{ 0x09, 0x06 },
+		{ 0x32, 0x20 },
+		{ 0x0a, 0x26 },
+		{ 0x0b, 0x02 },
+		{ 0x0d, 0x80 },
+	};
 	struct rtc *rtc = make_2006();
 
-	CHECK_EQ(rd(rtc, 0x00), 0x21);
-	CHECK_EQ(rd(rtc, 0x02), 0x01);
-	CHECK_EQ(rd(rtc, 0x04), 0x16);
-	CHECK_EQ(rd(rtc, 0x06), 0x07);	/* Saturday */
-	CHECK_EQ(rd(rtc, 0x07), 0x17);
-	CHECK_EQ(rd(rtc, 0x08), 0x06);
-	CHECK_EQ(rd(rtc, 0x09), 0x06);
-	CHECK_EQ(rd(rtc, 0x32), 0x20);
-	CHECK_EQ(rd(rtc, 0x0a), 0x26);
-	CHECK_EQ(rd(rtc, 0x0b), 0x02);
-	CHECK_EQ(rd(rtc, 0x0d), 0x80);
+	check_regs(rtc, regs, ARRAY_SIZE(regs));
 	rtc_free(rtc);
 }
 
 TEST(binary_mode)
 {
+	static const struct reg_val regs[] = {
+		{ 0x00, 21 },
+		{ 0x02, 1 },
+		{ 0x04, 16 },
+		{ 0x06, 7 },
+		{ 0x07, 17 },
+		{ 0x08, 6 },
+		{ 0x09, 6 },
+		{ 0x32, 20 },
+	};
 	struct rtc *rtc = make_2006();
 
 	wr(rtc, 0x0b, 0x06);
-	CHECK_EQ(rd(rtc, 0x00), 21);
-	CHECK_EQ(rd(rtc, 0x02), 1);
-	CHECK_EQ(rd(rtc, 0x04), 16);
-	CHECK_EQ(rd(rtc, 0x06), 7);
-	CHECK_EQ(rd(rtc, 0x07), 17);
-	CHECK_EQ(rd(rtc, 0x08), 6);
-	CHECK_EQ(rd(rtc, 0x09), 6);
-	CHECK_EQ(rd(rtc, 0x32), 20);
+	check_regs(rtc, regs, ARRAY_SIZE(regs));
 	rtc_free(rtc);
 }
 
@@ -195,28 +235,34 @@ TEST(uip_window)
 
 TEST(set_freezes_and_guest_time_counts)
 {
+	static const struct reg_val set[] = {
+		{ 0x04, 0x09 },
+		{ 0x02, 0x30 },
+		{ 0x00, 0x58 },
+		{ 0x09, 0x99 },
+		{ 0x08, 0x12 },
+		{ 0x07, 0x31 },
+		{ 0x32, 0x19 },
+	};
+	static const struct reg_val counted[] = {
+		{ 0x00, 0x00 },
+		{ 0x02, 0x31 },
+		{ 0x04, 0x09 },
+		{ 0x09, 0x99 },
+		{ 0x32, 0x19 },
+		{ 0x06, 0x06 },	/* 1999-12-31 was a Friday */
+	};
 	struct rtc *rtc = make_2006();
 
 	wr(rtc, 0x0b, 0x82);
 	now += 5 * NSEC;
 	CHECK_EQ(rd(rtc, 0x00), 0x21);
-	wr(rtc, 0x04, 0x09);
-	wr(rtc, 0x02, 0x30);
-	wr(rtc, 0x00, 0x58);
-	wr(rtc, 0x09, 0x99);
-	wr(rtc, 0x08, 0x12);
-	wr(rtc, 0x07, 0x31);
-	wr(rtc, 0x32, 0x19);
+	write_regs(rtc, set, ARRAY_SIZE(set));
 	CHECK_EQ(rd(rtc, 0x00), 0x58);
 	wr(rtc, 0x0b, 0x02);
 	CHECK_EQ(rd(rtc, 0x00), 0x58);
 	now += 2 * NSEC;
-	CHECK_EQ(rd(rtc, 0x00), 0x00);
-	CHECK_EQ(rd(rtc, 0x02), 0x31);
-	CHECK_EQ(rd(rtc, 0x04), 0x09);
-	CHECK_EQ(rd(rtc, 0x09), 0x99);
-	CHECK_EQ(rd(rtc, 0x32), 0x19);
-	CHECK_EQ(rd(rtc, 0x06), 0x06);	/* 1999-12-31 was a Friday */
+	check_regs(rtc, counted, ARRAY_SIZE(counted));
 	/* A write to a counting clock changes nothing. */
 	wr(rtc, 0x00, 0x10);
 	CHECK_EQ(rd(rtc, 0x00), 0x00);
@@ -248,10 +294,8 @@ TEST(update_ended_interrupt)
 	wr(rtc, 0x0b, 0x12);
 	CHECK(deadline);
 	for (i = 0; i < 5; i++) {
-		advance_to(rtc, start + (i + 1) * NSEC - 1);
-		CHECK_EQ(level, 0);
-		advance_to(rtc, start + (i + 1) * NSEC);
-		CHECK_EQ(level, 1);
+		CHECK_EQ(level_at(rtc, start + (i + 1) * NSEC - 1), 0);
+		CHECK_EQ(level_at(rtc, start + (i + 1) * NSEC), 1);
 		/* PF runs at 1024 Hz too, enabled or not. */
 		CHECK_EQ(rd(rtc, 0x0c), 0xd0);
 		CHECK_EQ(level, 0);
@@ -308,21 +352,16 @@ TEST(alarm)
 	wr(rtc, 0x03, 0x01);
 	wr(rtc, 0x05, 0x16);
 	wr(rtc, 0x0b, 0x22);
-	advance_to(rtc, start + 3 * NSEC);
-	CHECK_EQ(level, 0);
-	advance_to(rtc, start + 4 * NSEC);
-	CHECK_EQ(level, 1);
+	CHECK_EQ(level_at(rtc, start + 3 * NSEC), 0);
+	CHECK_EQ(level_at(rtc, start + 4 * NSEC), 1);
 	CHECK_EQ(rd(rtc, 0x0c), 0xf0);
-	advance_to(rtc, start + 5 * NSEC);
-	CHECK_EQ(level, 0);
+	CHECK_EQ(level_at(rtc, start + 5 * NSEC), 0);
 	/* Any hour and minute: next at second 25 of the next minute. */
 	wr(rtc, 0x03, 0xc0);
 	wr(rtc, 0x05, 0xff);
 	rd(rtc, 0x0c);
-	advance_to(rtc, start + 63 * NSEC);
-	CHECK_EQ(level, 0);
-	advance_to(rtc, start + 64 * NSEC);
-	CHECK_EQ(level, 1);
+	CHECK_EQ(level_at(rtc, start + 63 * NSEC), 0);
+	CHECK_EQ(level_at(rtc, start + 64 * NSEC), 1);
 	CHECK_EQ(rd(rtc, 0x0c) & 0x20, 0x20);
 	/* All don't care: every second. */
 	wr(rtc, 0x01, 0xc5);
