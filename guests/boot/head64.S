@@ -15,7 +15,7 @@
 #define IDENTITY_PDS	4		/* one page directory per GiB */
 
 #define NR_EXCEPTIONS	32
-#define ISR_STUB_SIZE	16
+#define ISR_ENTRY_SIZE	16
 /* Vectors for which the CPU pushes an error code: 8, 10-14, 17, 21, 29, 30 */
 #define ERROR_CODE_VECTORS	0x60227d00
 #define IDT_INTERRUPT_GATE	0x8e	/* present, DPL 0, 64-bit interrupt gate */
@@ -52,19 +52,19 @@ start64:
 	/* boot_main does not return. */
 
 /*
- * One fixed-size stub per exception vector, so that the IDT can be written
- * out statically: gate N points at isr_stubs + N * ISR_STUB_SIZE.  Each stub
+ * One fixed-size entry per exception vector, so that the IDT can be written
+ * out statically: gate N points at isr_entries + N * ISR_ENTRY_SIZE.  Each entry
  * leaves the same frame: vector, error code (0 if the CPU pushed none),
  * then the CPU's rip, cs, rflags, rsp, ss.  The .org makes the assembler
- * fail should a stub outgrow ISR_STUB_SIZE.
+ * fail should an entry outgrow ISR_ENTRY_SIZE.
  */
 	.text
 	.balign 512
-	.globl isr_stubs
-isr_stubs:
+	.globl isr_entries
+isr_entries:
 	.set vec, 0
 	.rept NR_EXCEPTIONS
-	.org isr_stubs + vec * ISR_STUB_SIZE
+	.org isr_entries + vec * ISR_ENTRY_SIZE
 	.if !((ERROR_CODE_VECTORS >> vec) & 1)
 	pushq $0
 	.endif
@@ -95,19 +95,19 @@ gdt_ptr:
 
 /*
  * The gate fields come from symbols the linker script derives from
- * isr_stubs; the 512-byte alignment of isr_stubs keeps all stubs inside one
+ * isr_entries; the 512-byte alignment of isr_entries keeps all entries inside one
  * 64 KiB block, so only the low 16 bits differ between gates.
  */
 	.balign 16
 idt:
 	.set vec, 0
 	.rept NR_EXCEPTIONS
-	.word isr_stubs_low + vec * ISR_STUB_SIZE
+	.word isr_entries_low + vec * ISR_ENTRY_SIZE
 	.word GDT_CODE64
 	.byte 0				/* no IST */
 	.byte IDT_INTERRUPT_GATE
-	.word isr_stubs_mid
-	.long isr_stubs_high
+	.word isr_entries_mid
+	.long isr_entries_high
 	.long 0
 	.set vec, vec + 1
 	.endr

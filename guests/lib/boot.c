@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * From the boot stub to guest_main(): turns whatever boot information the
+ * From the boot code to guest_main(): turns whatever boot information the
  * loader passed into a struct boot_info.  All loader data is read in place
  * through the identity map, so it must lie below 4 GiB.
  */

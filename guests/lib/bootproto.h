@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Constants shared by the boot stub (assembly) and the C runtime: the boot
- * protocols the guests speak and the memory layout of the boot stub.
+ * Constants shared by the boot code (assembly) and the C runtime: the boot
+ * protocols the guests speak and the memory layout of the boot code.
  */
 #ifndef GUEST_BOOTPROTO_H
 #define GUEST_BOOTPROTO_H
@@ -23,7 +23,7 @@
  */
 #define BOOT_ELF64_MAGIC		0x454c4636
 
-/* Selectors of the stub's own GDT */
+/* Selectors of the boot code's own GDT */
 #define GDT_CODE64			0x08
 #define GDT_DATA			0x10
 

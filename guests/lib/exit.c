@@ -6,7 +6,7 @@
 #define I8042_COMMAND_PORT	0x64
 #define I8042_CMD_RESET		0xfe
 
-/* What the stubs in head64.S push, followed by the CPU's frame */
+/* What the entry points in head64.S push, followed by the CPU's frame */
 struct exception_frame {
 	uint64_t vector;
 	uint64_t error;

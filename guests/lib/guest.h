@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The guest runtime.  A guest is one file defining guest_main(); the boot
- * stub calls it with the boot information normalized across protocols and
+ * boot code calls it with the boot information normalized across protocols and
  * passes its return value to exit().
  */
 #ifndef GUEST_H

@@ -13,7 +13,7 @@
 #define XSTR(x)			STR(x)
 
 #define NR_EXCEPTIONS		32
-#define IRQ_STUB_SIZE		16
+#define IRQ_ENTRY_SIZE		16
 #define SPURIOUS_VECTOR		0x3f	/* the local APIC's; needs no EOI */
 #define IDT_ENTRIES		(SPURIOUS_VECTOR + 1)
 #define IDT_INTERRUPT_GATE	0x8e
@@ -42,18 +42,18 @@ volatile uint32_t irq_eoi;
 
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 
-extern char irq_stubs[], irq_spurious[];
+extern char irq_entries[], irq_spurious[];
 
 /*
- * One fixed-size stub per IRQ puts the IRQ number in eax for the common
+ * One fixed-size entry per IRQ puts the IRQ number in eax for the common
  * part.  A slave PIC interrupt needs an EOI on both PICs.
  */
 asm(".pushsection .text\n"
     "	.balign 16\n"
-    "irq_stubs:\n"
+    "irq_entries:\n"
     "	.set irq, 0\n"
     "	.rept " XSTR(ISA_IRQS) "\n"
-    "	.org irq_stubs + irq * " XSTR(IRQ_STUB_SIZE) "\n"
+    "	.org irq_entries + irq * " XSTR(IRQ_ENTRY_SIZE) "\n"
     "	pushq %rax\n"
     "	movl $irq, %eax\n"
     "	jmp irq_common\n"
@@ -98,7 +98,7 @@ static void idt_init(void)
 	memcpy(idt, (const void *)ptr.base,
 	       NR_EXCEPTIONS * sizeof(struct idt_gate));
 	for (irq = 0; irq < ISA_IRQS; irq++)
-		set_gate(IRQ_VECTOR(irq), irq_stubs + irq * IRQ_STUB_SIZE);
+		set_gate(IRQ_VECTOR(irq), irq_entries + irq * IRQ_ENTRY_SIZE);
 	set_gate(SPURIOUS_VECTOR, irq_spurious);
 	ptr.limit = sizeof(idt) - 1;
 	ptr.base = (uintptr_t)idt;
