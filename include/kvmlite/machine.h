@@ -11,6 +11,7 @@
 #include "kvm.h"
 #include "loader.h"
 #include "memory.h"
+#include "topology.h"
 
 struct bus;
 struct ioloop;
@@ -52,6 +53,7 @@ struct machine {
 	struct ioloop *ioloop;
 	struct irqchip *irqchip;
 	struct cpu_model cpu;
+	struct cpu_topology topo;	/* -smp as APIC IDs */
 	struct boot_files boot;
 	struct boot_state boot_state;
 	struct vcpu *vcpus;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * CPUID for the guest: what KVM supports on this host, edited by -cpu,
- * with the hypervisor leaves and per-vCPU APIC IDs filled in.
+ * with the hypervisor leaves and the -smp topology (APIC IDs, leaves 1, 4,
+ * 0xb, 0x1f and AMD's) filled in per vCPU.
  */
 #include <linux/kvm.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 
 #include "kvmlite/cpuid.h"
 #include "kvmlite/log.h"
+#include "kvmlite/topology.h"
 
 enum cpuid_reg { EAX, EBX, ECX, EDX };
 
@@ -294,37 +296,233 @@ static void set_hypervisor_leaves(struct kvm_cpuid2 *c, uint32_t tsc_khz)
 	timing->ebx = 1000000;
 }
 
-static void set_apic_ids(struct kvm_cpuid2 *c, uint32_t apic_id,
-			 uint32_t nr_vcpus)
+/* The vendor string of leaf 0: "GenuineIntel", "AuthenticAMD"... */
+static bool vendor_is(struct kvm_cpuid2 *c, const char *vendor)
+{
+	struct kvm_cpuid_entry2 *e = find_entry(c, 0, 0);
+	char name[13];
+
+	if (!e)
+		return false;
+	memcpy(name, &e->ebx, 4);
+	memcpy(name + 4, &e->edx, 4);
+	memcpy(name + 8, &e->ecx, 4);
+	name[12] = '\0';
+	return !strcmp(name, vendor);
+}
+
+static uint32_t cap(uint32_t val, uint32_t max)
+{
+	return val < max ? val : max;
+}
+
+/* Leaf @fn subleaf @index, appended if missing and there is room. */
+static struct kvm_cpuid_entry2 *ensure_subleaf(struct kvm_cpuid2 *c,
+					       uint32_t fn, uint32_t index,
+					       uint32_t limit)
+{
+	struct kvm_cpuid_entry2 *e = find_entry(c, fn, index);
+
+	if (e || c->nent >= limit)
+		return e;
+	e = &c->entries[c->nent++];
+	memset(e, 0, sizeof(*e));
+	e->function = fn;
+	e->index = index;
+	e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	return e;
+}
+
+/* Subleaves of 0xb / 0x1f a topology needs that the table lacks. */
+static uint32_t topology_missing(struct kvm_cpuid2 *c,
+				 const struct cpu_topology *t)
+{
+	uint32_t i, n = 0;
+
+	if (find_entry(c, 0xb, 0) || find_entry(c, 0xb, 1))
+		for (i = 0; i < 2; i++)
+			n += !find_entry(c, 0xb, i);
+	if (t->dies > 1)
+		for (i = 0; i < 3; i++)
+			n += !find_entry(c, 0x1f, i);
+	return n;
+}
+
+/* Leaf 1: initial APIC ID, logical processors per package, HTT. */
+static void set_leaf1(struct kvm_cpuid_entry2 *e, const struct cpu_topology *t,
+		      uint32_t apic_id)
+{
+	uint32_t per_pkg = topology_threads_per_pkg(t);
+
+	e->ebx = (e->ebx & 0x0000ffff) | (apic_id & 0xff) << 24 |
+		 cap(per_pkg, 0xff) << 16;
+	if (per_pkg > 1)
+		e->edx |= 1U << 28;
+	else
+		e->edx &= ~(1U << 28);
+}
+
+/*
+ * Leaf 4, each cache: EAX[31:26] is the addressable cores per package
+ * minus one, EAX[25:14] the addressable logical processors sharing the
+ * cache minus one: a core's threads for L1 and L2, a die's for L3.
+ */
+static void set_leaf4(struct kvm_cpuid_entry2 *e, const struct cpu_topology *t)
+{
+	uint32_t level = (e->eax >> 5) & 7;
+	uint32_t cores = 1U << (t->core_bits + t->die_bits);
+	uint32_t sharing = 1U << (level >= 3 ? topology_die_shift(t) :
+				  t->thread_bits);
+
+	if (!(e->eax & 0x1f))
+		return;		/* no more caches */
+	e->eax = (e->eax & 0x3fff) | cap(cores - 1, 0x3f) << 26 |
+		 cap(sharing - 1, 0xfff) << 14;
+}
+
+/* One level of leaf 0xb / 0x1f; @type 0 is the invalid terminator. */
+static void set_level(struct kvm_cpuid_entry2 *e, uint32_t shift,
+		      uint32_t count, uint32_t type, uint32_t apic_id)
+{
+	e->eax = type ? shift : 0;
+	e->ebx = type ? cap(count, 0xffff) : 0;
+	e->ecx = type << 8 | (e->index & 0xff);
+	e->edx = apic_id;
+}
+
+#define LEVEL_SMT	1
+#define LEVEL_CORE	2
+#define LEVEL_DIE	5
+
+/* Leaf 0xb: SMT, then core up to the package; further subleaves invalid. */
+static void set_leaf_b(struct kvm_cpuid2 *c, const struct cpu_topology *t,
+		       uint32_t apic_id, uint32_t limit)
 {
 	uint32_t i;
 
+	if (!find_entry(c, 0xb, 0) && !find_entry(c, 0xb, 1))
+		return;		/* the host has none; neither has the guest */
+	ensure_subleaf(c, 0xb, 0, limit);
+	ensure_subleaf(c, 0xb, 1, limit);
 	for (i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) |
-				 ((nr_vcpus & 0xff) << 16);
-			if (nr_vcpus > 1)
-				e->edx |= 1U << 28;
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = apic_id;
+		if (e->function != 0xb)
+			continue;
+		if (e->index == 0)
+			set_level(e, t->thread_bits, t->threads, LEVEL_SMT,
+				  apic_id);
+		else if (e->index == 1)
+			set_level(e, topology_pkg_shift(t),
+				  topology_threads_per_pkg(t), LEVEL_CORE,
+				  apic_id);
+		else
+			set_level(e, 0, 0, 0, apic_id);
+	}
+}
+
+/*
+ * Leaf 0x1f, only with dies > 1 as in QEMU: SMT, core up to the die, die
+ * up to the package.  Otherwise all zeroes, so guests use leaf 0xb.
+ */
+static void set_leaf_1f(struct kvm_cpuid2 *c, const struct cpu_topology *t,
+			uint32_t apic_id, uint32_t limit)
+{
+	struct kvm_cpuid_entry2 *leaf0 = find_entry(c, 0, 0);
+	uint32_t i;
+
+	if (t->dies > 1) {
+		for (i = 0; i < 3; i++)
+			ensure_subleaf(c, 0x1f, i, limit);
+		if (leaf0 && leaf0->eax < 0x1f)
+			leaf0->eax = 0x1f;
+	}
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function != 0x1f)
+			continue;
+		if (t->dies <= 1) {
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+		} else if (e->index == 0) {
+			set_level(e, t->thread_bits, t->threads, LEVEL_SMT,
+				  apic_id);
+		} else if (e->index == 1) {
+			set_level(e, topology_die_shift(t),
+				  topology_threads_per_die(t), LEVEL_CORE,
+				  apic_id);
+		} else if (e->index == 2) {
+			set_level(e, topology_pkg_shift(t),
+				  topology_threads_per_pkg(t), LEVEL_DIE,
+				  apic_id);
+		} else {
+			set_level(e, 0, 0, 0, apic_id);
 		}
 	}
 }
 
+/*
+ * AMD: 0x80000008 ECX[15:12] ApicIdCoreIdSize and [7:0] NC (logical
+ * processors per package - 1); 0x8000001e extended APIC ID, core ID and
+ * threads per core, node (die) ID and nodes per package.
+ */
+static void set_amd_leaves(struct kvm_cpuid2 *c, const struct cpu_topology *t,
+			   uint32_t apic_id)
+{
+	struct kvm_cpuid_entry2 *e;
+	uint32_t pkg_shift = topology_pkg_shift(t);
+	uint32_t core_mask = (1U << (t->core_bits + t->die_bits)) - 1;
+
+	if (!vendor_is(c, "AuthenticAMD") && !vendor_is(c, "HygonGenuine"))
+		return;
+	e = find_entry(c, 0x80000008, 0);
+	if (e)
+		e->ecx = (e->ecx & ~0xf0ffU) | cap(pkg_shift, 0xf) << 12 |
+			 cap(topology_threads_per_pkg(t) - 1, 0xff);
+	e = find_entry(c, 0x8000001e, 0);
+	if (e) {
+		e->eax = apic_id;
+		e->ebx = (e->ebx & ~0xffffU) |
+			 cap(t->threads - 1, 0xff) << 8 |
+			 ((apic_id >> topology_core_shift(t)) & core_mask & 0xff);
+		e->ecx = (e->ecx & ~0x7ffU) | cap(t->dies - 1, 7) << 8 |
+			 ((apic_id >> topology_die_shift(t)) & 0xff);
+	}
+}
+
+static void set_topology(struct kvm_cpuid2 *c, const struct cpu_topology *t,
+			 uint32_t apic_id, uint32_t limit)
+{
+	uint32_t i;
+
+	set_leaf_b(c, t, apic_id, limit);
+	set_leaf_1f(c, t, apic_id, limit);
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			set_leaf1(e, t, apic_id);
+		else if (e->function == 4)
+			set_leaf4(e, t);
+	}
+	set_amd_leaves(c, t, apic_id);
+}
+
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct cpu_model *model,
-				  uint32_t apic_id, uint32_t nr_vcpus,
-				  uint32_t tsc_khz)
+				  const struct cpu_topology *topo,
+				  uint32_t apic_id, uint32_t tsc_khz)
 {
 	struct kvm_cpuid2 *c = malloc(cpuid_size(MAX_ENTRIES));
+	uint32_t limit;
 
 	if (!c)
 		return NULL;
 	memcpy(c, model->cpuid, cpuid_size(model->cpuid->nent));
-	if (c->nent > MAX_ENTRIES - 2)
-		c->nent = MAX_ENTRIES - 2;
+	/* Room for the hypervisor leaves and the topology's subleaves. */
+	limit = MAX_ENTRIES - 2;
+	if (c->nent > limit - topology_missing(c, topo))
+		c->nent = limit - topology_missing(c, topo);
+	set_topology(c, topo, apic_id, limit);
 	set_hypervisor_leaves(c, tsc_khz);
-	set_apic_ids(c, apic_id, nr_vcpus);
 	return c;
 }

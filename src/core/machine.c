@@ -21,6 +21,7 @@
 #include "kvmlite/i8254.h"
 #include "kvmlite/machine.h"
 #include "kvmlite/mc146818.h"
+#include "kvmlite/mptable.h"
 #include "kvmlite/serial.h"
 #include "kvmlite/unimp.h"
 
@@ -229,6 +230,39 @@ static int vcpus_init(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The MP table: every vCPU, the IOAPIC and the PC interrupt wiring. */
+static int write_mptable(struct machine *m, char *err, size_t errlen)
+{
+	struct mptable_cpu cpus[MAX_VCPUS];
+	struct mptable_config cfg = {
+		.cpus = cpus,
+		.nr_cpus = m->cfg->smp.cpus,
+		.ioapic_addr = MPTABLE_IOAPIC_ADDR,
+		.nr_pci_slots = MPTABLE_DEFAULT_PCI_SLOTS,
+		.lapic_addr = MPTABLE_LAPIC_ADDR,
+	};
+	uint32_t max_id = 0;
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_cpus; i++) {
+		cpus[i].apic_id = topology_apic_id(&m->topo, i);
+		cpus[i].bsp = i == 0;
+		if (cpus[i].apic_id > max_id)
+			max_id = cpus[i].apic_id;
+	}
+	/* After the CPUs' IDs, as PC firmware numbers it. */
+	cfg.ioapic_id = max_id < 0xfe ? max_id + 1 : 0;
+	return mptable_write(&m->mem, &cfg, err, errlen);
+}
+
+/* What the guest finds in RAM at power-on and after every reset. */
+static int load_guest(struct machine *m, char *err, size_t errlen)
+{
+	if (loader_load(&m->mem, &m->boot, &m->boot_state, err, errlen))
+		return -1;
+	return write_mptable(m, err, errlen);
+}
+
 int machine_init(struct machine *m, const struct config *cfg, char *err,
 		 size_t errlen)
 {
@@ -244,7 +278,8 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	    kvm_create_irqchip(&m->kvm, err, errlen) ||
 	    irqchip_init(m, err, errlen))
 		return -1;
-	if (loader_load(&m->mem, &m->boot, &m->boot_state, err, errlen))
+	topology_init(&m->topo, &cfg->smp);
+	if (load_guest(m, err, errlen))
 		return -1;
 	m->pio = bus_new("pio");
 	m->mmio = bus_new("mmio");
@@ -325,8 +360,7 @@ static int machine_reset(struct machine *m)
 	int i;
 
 	guest_mem_clear(&m->mem);
-	if (loader_load(&m->mem, &m->boot, &m->boot_state, err,
-			sizeof(err))) {
+	if (load_guest(m, err, sizeof(err))) {
 		error_report("reset: %s", err);
 		return -1;
 	}

@@ -45,7 +45,7 @@ static int set_cpuid(struct vcpu *vcpu)
 	struct kvm_cpuid2 *cpuid;
 	int ret;
 
-	cpuid = cpuid_for_vcpu(&m->cpu, vcpu->apic_id, m->nr_vcpus,
+	cpuid = cpuid_for_vcpu(&m->cpu, &m->topo, vcpu->apic_id,
 			       tsc_khz > 0 ? tsc_khz : 0);
 	if (!cpuid)
 		return -1;
@@ -137,7 +137,7 @@ int vcpu_create(struct machine *m, struct vcpu *vcpu, int index, char *err,
 {
 	vcpu->machine = m;
 	vcpu->index = index;
-	vcpu->apic_id = index;
+	vcpu->apic_id = topology_apic_id(&m->topo, index);
 	vcpu->fd = ioctl(m->kvm.vm_fd, KVM_CREATE_VCPU, vcpu->apic_id);
 	if (vcpu->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VCPU %d: %s", index,
