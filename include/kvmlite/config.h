@@ -62,6 +62,9 @@ struct config {
 	struct debug_exit_config debug_exit;
 	const char *log_file;	/* -D */
 	bool log_unimp;		/* -d unimp */
+	int pin_vcpus[MAX_VCPUS];	/* -pin-vcpus: host CPU of vCPU i */
+	int nr_pin_vcpus;		/* 0: no pinning */
+	int pin_io;			/* -pin-io: host CPU, or -1 */
 	struct rtc_option rtc;
 };
 

@@ -20,6 +20,8 @@ int ioloop_add(struct ioloop *loop, int fd, uint32_t events, ioloop_fn fn,
 int ioloop_modify(struct ioloop *loop, int fd, uint32_t events);
 void ioloop_remove(struct ioloop *loop, int fd);
 int ioloop_start(struct ioloop *loop);
+/* Pins the running I/O thread to host CPU @cpu (-pin-io). */
+int ioloop_pin(struct ioloop *loop, int cpu);
 void ioloop_stop(struct ioloop *loop);
 void ioloop_free(struct ioloop *loop);
 

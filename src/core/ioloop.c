@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -189,4 +190,13 @@ void ioloop_free(struct ioloop *loop)
 		close(loop->stopfd);
 	pthread_mutex_destroy(&loop->lock);
 	free(loop);
+}
+
+int ioloop_pin(struct ioloop *loop, int cpu)
+{
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	return pthread_setaffinity_np(loop->thread, sizeof(cpus), &cpus);
 }

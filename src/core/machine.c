@@ -14,6 +14,7 @@
 
 #include "kvmlite/bus.h"
 #include "kvmlite/chardev.h"
+#include "kvmlite/cpulist.h"
 #include "kvmlite/devices.h"
 #include "kvmlite/ioloop.h"
 #include "kvmlite/irqchip.h"
@@ -211,6 +212,30 @@ static int boot_files_init(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* -pin-vcpus and -pin-io must name CPUs that taskset lets us use. */
+static int check_pinning(const struct config *cfg, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (cfg->nr_pin_vcpus && cfg->nr_pin_vcpus < (int)cfg->smp.cpus) {
+		snprintf(err, errlen, "-pin-vcpus: %d host CPUs listed for %u "
+			 "vCPUs; give one per vCPU", cfg->nr_pin_vcpus,
+			 cfg->smp.cpus);
+		return -1;
+	}
+	if (cpulist_check_allowed(cfg->pin_vcpus, cfg->nr_pin_vcpus, why,
+				  sizeof(why))) {
+		snprintf(err, errlen, "-pin-vcpus: %s", why);
+		return -1;
+	}
+	if (cfg->pin_io >= 0 &&
+	    cpulist_check_allowed(&cfg->pin_io, 1, why, sizeof(why))) {
+		snprintf(err, errlen, "-pin-io: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int vcpus_init(struct machine *m, char *err, size_t errlen)
 {
 	int i;
@@ -270,7 +295,8 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	m->cfg = cfg;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
-	if (boot_files_init(m, err, errlen) ||
+	if (check_pinning(cfg, err, errlen) ||
+	    boot_files_init(m, err, errlen) ||
 	    kvm_open(&m->kvm, KVM_DEVICE, err, errlen) ||
 	    cpu_model_init(&m->cpu, cfg->cpu_model, m->kvm.supported_cpuid,
 			   err, errlen) ||
@@ -384,7 +410,8 @@ static int start_threads(struct machine *m)
 {
 	int i;
 
-	if (ioloop_start(m->ioloop)) {
+	if (ioloop_start(m->ioloop) ||
+	    (m->cfg->pin_io >= 0 && ioloop_pin(m->ioloop, m->cfg->pin_io))) {
 		error_report("cannot start the I/O thread");
 		return -1;
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kvmlite/config.h"
+#include "kvmlite/cpulist.h"
 #include "kvmlite/log.h"
 
 #define DEBUG_EXIT_DEVICE	"isa-debug-exit"
@@ -807,6 +808,29 @@ static int handle_log_file(struct parse_ctx *ctx, const char *arg)
 	return 0;
 }
 
+/* --- -pin-vcpus, -pin-io ------------------------------------------------ */
+
+static int handle_pin_vcpus(struct parse_ctx *ctx, const char *arg)
+{
+	int n = cpulist_parse(arg, ctx->cfg->pin_vcpus, MAX_VCPUS);
+
+	if (n < 0)
+		return fail(ctx, arg, "expected a host CPU list such as 2-5 or "
+			    "2,4,6,8 (at most %d CPUs)", MAX_VCPUS);
+	ctx->cfg->nr_pin_vcpus = n;
+	return 0;
+}
+
+static int handle_pin_io(struct parse_ctx *ctx, const char *arg)
+{
+	int cpu;
+
+	if (cpulist_parse(arg, &cpu, 1) != 1)
+		return fail(ctx, arg, "expected one host CPU number");
+	ctx->cfg->pin_io = cpu;
+	return 0;
+}
+
 /* --- the table and the passes over argv --------------------------------- */
 
 static const struct option options[] = {
@@ -856,6 +880,10 @@ static const struct option options[] = {
 	  "log the given items (use '-d help' for a list)" },
 	{ "D", true, handle_log_file, "-D logfile",
 	  "write the log to logfile instead of stderr" },
+	{ "pin-vcpus", true, handle_pin_vcpus, "-pin-vcpus list",
+	  "pin vCPU i to the i-th host CPU of list (e.g. 2-5 or 2,4,6,8)" },
+	{ "pin-io", true, handle_pin_io, "-pin-io cpu",
+	  "pin the I/O thread to host CPU cpu" },
 	{ NULL, false, NULL, NULL, NULL },
 };
 
@@ -979,6 +1007,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->pin_io = -1;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
 	ctx.err = err;

@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "kvmlite/bus.h"
@@ -289,7 +291,15 @@ static void *vcpu_thread(void *opaque)
 	struct vcpu *vcpu = opaque;
 	struct machine *m = vcpu->machine;
 	sigset_t set;
+	char name[16];
 
+	/*
+	 * The name QEMU gives with debug-threads=on, which pinning scripts
+	 * look for; set by the thread itself, so it is there before the
+	 * guest runs.
+	 */
+	snprintf(name, sizeof(name), "CPU %d/KVM", vcpu->index);
+	prctl(PR_SET_NAME, name);
 	vcpu->tid = gettid();
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
@@ -318,15 +328,23 @@ static void kick_handler(int sig)
 int vcpu_start(struct vcpu *vcpu)
 {
 	static const struct sigaction sa = { .sa_handler = kick_handler };
-	char name[16];
+
+	const struct config *cfg = vcpu->machine->cfg;
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int ret;
 
 	sigaction(KICK_SIGNAL, &sa, NULL);
-	if (pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu))
-		return -1;
-	/* The name QEMU gives with debug-threads=on; pinning scripts use it. */
-	snprintf(name, sizeof(name), "CPU %d/KVM", vcpu->index);
-	pthread_setname_np(vcpu->thread, name);
-	return 0;
+	pthread_attr_init(&attr);
+	/* -pin-vcpus: pinned from birth, before the first KVM_RUN. */
+	if (cfg->nr_pin_vcpus) {
+		CPU_ZERO(&cpus);
+		CPU_SET(cfg->pin_vcpus[vcpu->index], &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	}
+	ret = pthread_create(&vcpu->thread, &attr, vcpu_thread, vcpu);
+	pthread_attr_destroy(&attr);
+	return ret ? -1 : 0;
 }
 
 void vcpu_kick(struct vcpu *vcpu)

@@ -186,25 +186,85 @@ def test_signal_restores_terminal():
            f"status {status}, modes {after:#x}")
 
 
-def vcpu_thread_names(pid):
-    names = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/comm") as f:
-            names.append(f.read().strip())
-    return sorted(names)
-
-
 def test_thread_names():
     proc = subprocess.Popen([KVMLITE, "-smp", "2", *DEBUG_EXIT, "-kernel",
                              f"{GUESTS}/echo"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     read_until(proc.stdout.fileno(), rb"echo: ready")
-    names = vcpu_thread_names(proc.pid)
+    names = sorted(allowed_cpus(proc.pid, ("CPU 0/KVM", "CPU 1/KVM")))
     proc.stdin.write(b"quit\n")
     proc.stdin.flush()
     wait(proc)
     report("vcpu_threads_named_like_qemu",
            "CPU 0/KVM" in names and "CPU 1/KVM" in names, f"{names}")
+
+
+def allowed_cpus(pid, want=("CPU 0/KVM", "CPU 1/KVM", "io")):
+    """Each thread's name and its Cpus_allowed_list, once @want all exist
+    (the guest may print before the last vCPU thread has started)."""
+    deadline = time.monotonic() + 5
+    while True:
+        out = thread_cpus(pid)
+        if all(n in out for n in want) or time.monotonic() > deadline:
+            return out
+        time.sleep(0.01)
+
+
+def thread_cpus(pid):
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            for line in f:
+                if line.startswith("Cpus_allowed_list:"):
+                    out[name] = line.split()[1]
+    return out
+
+
+def test_pinning():
+    """-pin-vcpus 1,0 and -pin-io 1: the affinity each thread really has."""
+    if len(os.sched_getaffinity(0)) < 2:
+        print("SKIP vcpu_and_io_threads_pinned (needs two host CPUs)")
+        return
+    first, second = sorted(os.sched_getaffinity(0))[:2]
+    proc = subprocess.Popen([KVMLITE, "-smp", "2", "-pin-vcpus",
+                             f"{second},{first}", "-pin-io", str(second),
+                             *DEBUG_EXIT, "-kernel", f"{GUESTS}/echo"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    read_until(proc.stdout.fileno(), rb"echo: ready")
+    cpus = allowed_cpus(proc.pid)
+    proc.stdin.write(b"quit\n")
+    proc.stdin.flush()
+    wait(proc)
+    report("vcpu_and_io_threads_pinned",
+           cpus.get("CPU 0/KVM") == str(second) and
+           cpus.get("CPU 1/KVM") == str(first) and
+           cpus.get("io") == str(second), f"{cpus}")
+
+
+def test_pin_script():
+    """scripts/pin-vcpus.sh pins a running kvmlite's vCPUs by thread name."""
+    if len(os.sched_getaffinity(0)) < 2:
+        print("SKIP pin_script_pins_running_vcpus (needs two host CPUs)")
+        return
+    first, second = sorted(os.sched_getaffinity(0))[:2]
+    proc = subprocess.Popen([KVMLITE, "-smp", "2", *DEBUG_EXIT, "-kernel",
+                             f"{GUESTS}/echo"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    read_until(proc.stdout.fileno(), rb"echo: ready")
+    script = subprocess.run(["scripts/pin-vcpus.sh", str(proc.pid),
+                             f"{second},{first}"], capture_output=True,
+                            timeout=TIMEOUT)
+    cpus = allowed_cpus(proc.pid)
+    proc.stdin.write(b"quit\n")
+    proc.stdin.flush()
+    wait(proc)
+    report("pin_script_pins_running_vcpus", script.returncode == 0 and
+           cpus.get("CPU 0/KVM") == str(second) and
+           cpus.get("CPU 1/KVM") == str(first),
+           f"{cpus} {script.stderr!r}")
 
 
 def test_pty_backend():
@@ -262,6 +322,8 @@ def main():
     test_nographic()
     test_signal_restores_terminal()
     test_thread_names()
+    test_pinning()
+    test_pin_script()
     test_pty_backend()
     test_unix_backend()
 

@@ -67,3 +67,13 @@ WRAP
 		'could not open /dev/kvm: Permission denied \(is this user in the group that owns /dev/kvm\?\)' \
 		-- -kernel $TMP/hello
 fi
+
+# Pinning must name one allowed host CPU per vCPU.
+check_error pin_vcpus_too_few '^kvmlite: -pin-vcpus: 1 host CPUs listed for 2 vCPUs; give one per vCPU$' \
+	-- -smp 2 -pin-vcpus 0 -kernel $HELLO
+check_error pin_vcpus_not_allowed 'host CPU 1000 is not one this process may run on \(allowed: ' \
+	-- -pin-vcpus 1000 -kernel $HELLO
+check_error pin_vcpus_malformed '^kvmlite: -pin-vcpus 2-: expected a host CPU list' \
+	-- -pin-vcpus 2- -kernel $HELLO
+check_error pin_io_not_allowed '^kvmlite: -pin-io: host CPU 1000 is not one' \
+	-- -pin-io 1000 -kernel $HELLO
