@@ -14,8 +14,7 @@
 
 #define NR_EXCEPTIONS		32
 #define IRQ_ENTRY_SIZE		16
-#define SPURIOUS_VECTOR		0x3f	/* the local APIC's; needs no EOI */
-#define IDT_ENTRIES		(SPURIOUS_VECTOR + 1)
+#define IDT_ENTRIES		256
 #define IDT_INTERRUPT_GATE	0x8e
 #define PIC1_CMD_PORT		0x20
 #define PIC2_CMD_PORT		0xa0
@@ -77,7 +76,7 @@ asm(".pushsection .text\n"
     "	iretq\n"
     ".popsection\n");
 
-static void set_gate(unsigned int vector, const void *handler)
+void irq_set_gate(unsigned int vector, const void *handler)
 {
 	uint64_t addr = (uintptr_t)handler;
 
@@ -98,8 +97,8 @@ static void idt_init(void)
 	memcpy(idt, (const void *)ptr.base,
 	       NR_EXCEPTIONS * sizeof(struct idt_gate));
 	for (irq = 0; irq < ISA_IRQS; irq++)
-		set_gate(IRQ_VECTOR(irq), irq_entries + irq * IRQ_ENTRY_SIZE);
-	set_gate(SPURIOUS_VECTOR, irq_spurious);
+		irq_set_gate(IRQ_VECTOR(irq), irq_entries + irq * IRQ_ENTRY_SIZE);
+	irq_set_gate(IRQ_SPURIOUS_VECTOR, irq_spurious);
 	ptr.limit = sizeof(idt) - 1;
 	ptr.base = (uintptr_t)idt;
 	asm volatile("lidt %0" : : "m"(ptr));
@@ -117,7 +116,7 @@ void irq_init(void)
 	irq_eoi = IRQ_EOI_NONE;
 	pic_init();
 	ioapic_init();
-	lapic_init(SPURIOUS_VECTOR);
+	lapic_init(IRQ_SPURIOUS_VECTOR);
 }
 
 /*

@@ -26,7 +26,16 @@
 extern volatile uint32_t irq_count[ISA_IRQS];
 extern volatile uint32_t irq_eoi;
 
+#define IRQ_SPURIOUS_VECTOR	0x3f	/* the local APIC's; needs no EOI */
+/* Vectors above it are free for guests' own handlers (IPIs, MSI). */
+#define IRQ_FREE_VECTOR_BASE	0x40
+
 void irq_init(void);
+/*
+ * Points IDT gate @vector at @handler, an assembly entry that saves what
+ * it uses and ends with iretq.  Valid after irq_init().
+ */
+void irq_set_gate(unsigned int vector, const void *handler);
 bool irq_wait(unsigned int irq, uint32_t count, uint64_t cycles);
 
 static inline void irq_enable(void)
