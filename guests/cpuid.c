@@ -1,26 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Prints what CPUID tells about the CPU and the hypervisor, on one line. */
 #include "guest.h"
+#include "cpu.h"
 
 #define CPUID_HV_BASE		0x40000000
 #define CPUID_HV_TIMING		0x40000010	/* EAX: TSC frequency in kHz */
 #define CPUID_1_ECX_X2APIC	(1U << 21)
 #define CPUID_1_ECX_XSAVE	(1U << 26)
 #define CPUID_1_ECX_HV		(1U << 31)
-
-struct cpuid_regs {
-	uint32_t eax, ebx, ecx, edx;
-};
-
-static struct cpuid_regs cpuid(uint32_t leaf)
-{
-	struct cpuid_regs r;
-
-	asm volatile("cpuid"
-		     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-		     : "a"(leaf), "c"(0));
-	return r;
-}
 
 /* A NUL-terminated copy of the 12 bytes in @a, @b, @c, in that order. */
 static void signature(char sig[13], uint32_t a, uint32_t b, uint32_t c)

@@ -15,12 +15,15 @@ GUEST_CC	?= gcc
 GUEST_LD	?= ld
 GUEST_OBJCOPY	?= objcopy
 
+# min-pagesize=0: low addresses such as the BIOS data area at 0x400 are
+# real memory to a guest, not null-pointer dereferences.
 GUEST_CPPFLAGS	:= -nostdinc -Iguests/lib -MMD -MP \
 		   -isystem $(shell $(GUEST_CC) -print-file-name=include)
 GUEST_CFLAGS	:= -std=gnu11 -O2 -Wall -Wextra -Werror \
 		   -ffreestanding -nostdlib -fno-pic -fno-pie -mno-red-zone \
 		   -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
-		   -fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks
+		   -fno-asynchronous-unwind-tables -fno-delete-null-pointer-checks \
+		   --param=min-pagesize=0
 GUEST_LDFLAGS	:= -nostdlib -static --build-id=none -z max-page-size=0x1000 \
 		   -z noseparate-code -z noexecstack -T guests/guest.ld
 

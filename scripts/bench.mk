@@ -29,3 +29,9 @@ bench-pit:
 	scripts/bench-pit.sh
 
 .PHONY: bench-pit
+
+# SMP start-up: -smp 1, 8, 32, 64 until every AP is up.
+bench-smp:
+	scripts/bench-smp.sh
+
+.PHONY: bench-smp

@@ -7,10 +7,14 @@
 #include "irq.h"
 
 #define LAPIC_BASE		0xfee00000
+#define LAPIC_ID		0x20
 #define LAPIC_EOI		0xb0
 #define LAPIC_SVR		0xf0
 #define LAPIC_LVT0		0x350
+#define LAPIC_ICR_LOW		0x300
+#define LAPIC_ICR_HIGH		0x310
 #define LAPIC_SVR_ENABLE	0x100
+#define LAPIC_ICR_BUSY		(1U << 12)
 #define LAPIC_LVT_EXTINT	0x700
 
 #define IOAPIC_REGSEL		0x00
@@ -25,9 +29,29 @@
  */
 void lapic_init(unsigned int spurious_vector)
 {
+	lapic_enable(spurious_vector);
+	mmio_write32(LAPIC_BASE + LAPIC_LVT0, LAPIC_LVT_EXTINT);
+}
+
+/* Only the software enable: LINT0 stays masked, as on an AP. */
+void lapic_enable(unsigned int spurious_vector)
+{
 	mmio_write32(LAPIC_BASE + LAPIC_SVR,
 		     LAPIC_SVR_ENABLE | spurious_vector);
-	mmio_write32(LAPIC_BASE + LAPIC_LVT0, LAPIC_LVT_EXTINT);
+}
+
+unsigned int lapic_id(void)
+{
+	return mmio_read32(LAPIC_BASE + LAPIC_ID) >> 24;
+}
+
+/* Writing the low half sends; wait until the APIC has taken it. */
+void lapic_send_ipi(unsigned int apic_id, uint32_t icr)
+{
+	mmio_write32(LAPIC_BASE + LAPIC_ICR_HIGH, apic_id << 24);
+	mmio_write32(LAPIC_BASE + LAPIC_ICR_LOW, icr);
+	while (mmio_read32(LAPIC_BASE + LAPIC_ICR_LOW) & LAPIC_ICR_BUSY)
+		cpu_relax();
 }
 
 void lapic_eoi(void)

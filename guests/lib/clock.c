@@ -5,6 +5,7 @@
  */
 #include "guest.h"
 #include "clock.h"
+#include "cpu.h"
 
 #define CMOS_INDEX		0x70
 #define CMOS_DATA		0x71
@@ -25,16 +26,6 @@ void cmos_write(uint8_t reg, uint8_t val)
 	outb(CMOS_DATA, val);
 }
 
-static uint32_t cpuid_eax(uint32_t leaf)
-{
-	uint32_t eax, ebx, ecx, edx;
-
-	asm volatile("cpuid"
-		     : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
-		     : "a"(leaf), "c"(0));
-	return eax;
-}
-
 /* The TSC when the RTC's seconds register next changes */
 static uint64_t next_second(void)
 {
@@ -53,8 +44,8 @@ uint64_t tsc_khz(void)
 	if (tsc_khz_cached)
 		return tsc_khz_cached;
 	/* Beyond the maximum leaf, CPUID returns another leaf's values. */
-	if (cpuid_eax(CPUID_HV_BASE) >= CPUID_HV_TIMING)
-		tsc_khz_cached = cpuid_eax(CPUID_HV_TIMING);
+	if (cpuid(CPUID_HV_BASE).eax >= CPUID_HV_TIMING)
+		tsc_khz_cached = cpuid(CPUID_HV_TIMING).eax;
 	if (!tsc_khz_cached) {
 		start = next_second();
 		tsc_khz_cached = (next_second() - start) / 1000;

@@ -54,7 +54,18 @@ void pic_unmask(unsigned int irq);
 void pic_eoi(unsigned int irq);
 
 void lapic_init(unsigned int spurious_vector);
+void lapic_enable(unsigned int spurious_vector);
 void lapic_eoi(void);
+unsigned int lapic_id(void);
+
+/* Interrupt command register values for lapic_send_ipi() */
+#define ICR_FIXED		0x00000
+#define ICR_INIT		0x00500
+#define ICR_STARTUP		0x00600
+#define ICR_ASSERT		0x04000
+#define ICR_LEVEL		0x08000
+
+void lapic_send_ipi(unsigned int apic_id, uint32_t icr);
 
 void ioapic_init(void);
 void ioapic_route(unsigned int pin, unsigned int vector, uint32_t flags);
