@@ -9,6 +9,27 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kvmlite/config.h"
+#include "kvmlite/topology.h"
+
+/* A full -smp topology (cpus = maxcpus); valid until the next call. */
+static const struct cpu_topology *full_topology(unsigned int sockets,
+						unsigned int dies,
+						unsigned int cores,
+						unsigned int threads)
+{
+	static struct cpu_topology t;
+	struct smp_config smp = {
+		.cpus = sockets * dies * cores * threads,
+		.maxcpus = sockets * dies * cores * threads,
+		.sockets = sockets, .dies = dies, .cores = cores,
+		.threads = threads,
+	};
+
+	topology_init(&t, &smp);
+	return &t;
+}
+
 /* Appends a leaf; @index < 0 makes it one without subleaves. */
 static void add(struct kvm_cpuid2 *c, uint32_t fn, int index, uint32_t eax,
 		uint32_t ebx, uint32_t ecx, uint32_t edx)

@@ -37,23 +37,6 @@
 static char err[2048];
 static char warnings[1024];
 
-/* A -smp topology; valid until the next call. */
-static const struct cpu_topology *topo(unsigned int sockets, unsigned int dies,
-				       unsigned int cores,
-				       unsigned int threads)
-{
-	static struct cpu_topology t;
-	struct smp_config smp = {
-		.cpus = sockets * dies * cores * threads,
-		.maxcpus = sockets * dies * cores * threads,
-		.sockets = sockets, .dies = dies, .cores = cores,
-		.threads = threads,
-	};
-
-	topology_init(&t, &smp);
-	return &t;
-}
-
 /* ---- synthetic tables ---- */
 
 static struct kvm_cpuid2 *table_new(void)
@@ -402,7 +385,7 @@ TEST(vcpu_gets_apic_id_and_count)
 	struct kvm_cpuid2 *c;
 
 	EXPECT_OK("host");
-	c = cpuid_for_vcpu(&model, topo(2, 1, 4, 1), 5, 2500000);
+	c = cpuid_for_vcpu(&model, full_topology(2, 1, 4, 1), 5, 2500000);
 	CHECK(c != NULL);
 	CHECK_EQ(reg(c, 1, 0, 'b'), 0x05040800);
 	CHECK_EQ(reg(c, 1, 0, 'c'), LEAF1_ECX | BIT(21) | BIT(31));
@@ -418,7 +401,7 @@ TEST(vcpu_gets_apic_id_and_count)
 	check_unchanged();
 	free(c);
 
-	c = cpuid_for_vcpu(&model, topo(1, 1, 255, 1), 0xfe, 2500000);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 255, 1), 0xfe, 2500000);
 	CHECK_EQ(reg(c, 1, 0, 'b'), 0xfeff0800);
 	CHECK_EQ(reg(c, 0xb, 0, 'd'), 0xfe);
 	free(c);
@@ -430,7 +413,7 @@ TEST(single_vcpu_has_count_one_and_no_ht)
 	struct kvm_cpuid2 *c;
 
 	EXPECT_OK("host");
-	c = cpuid_for_vcpu(&model, topo(1, 1, 1, 1), 0, 1000000);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 1, 1), 0, 1000000);
 	CHECK_EQ(reg(c, 1, 0, 'b'), 0x00010800);
 	CHECK_EQ(reg(c, 1, 0, 'd'), LEAF1_EDX);
 	CHECK_EQ(reg(c, 0xb, 0, 'd'), 0);
@@ -444,7 +427,7 @@ TEST(hypervisor_bit_set)
 
 	CHECK_EQ(init("host", false), 0);
 	CHECK_EQ(reg(model.cpuid, 1, 0, 'c'), LEAF1_ECX | BIT(31));
-	c = cpuid_for_vcpu(&model, topo(1, 1, 2, 1), 1, 1000000);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 2, 1), 1, 1000000);
 	CHECK_EQ(reg(c, 1, 0, 'c'), LEAF1_ECX | BIT(31));
 	free(c);
 	done();
@@ -455,7 +438,7 @@ TEST(minus_hypervisor_clears_it)
 	struct kvm_cpuid2 *c;
 
 	CHECK_EQ(init("host,-hypervisor", false), 0);
-	c = cpuid_for_vcpu(&model, topo(1, 1, 1, 1), 0, 1000000);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 1, 1), 0, 1000000);
 	CHECK_EQ(reg(c, 1, 0, 'c') & BIT(31), 0);
 	free(c);
 	done();
@@ -486,7 +469,7 @@ TEST(hypervisor_leaves_point_at_timing_leaf)
 	struct kvm_cpuid2 *c;
 
 	EXPECT_OK("host");
-	c = cpuid_for_vcpu(&model, topo(1, 1, 1, 1), 0, 2894563);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 1, 1), 0, 2894563);
 	CHECK(c != NULL);
 	check_hypervisor_leaf(c);
 	CHECK_EQ(reg(c, 0x40000001, 0, 'a'), KVM_FEATURES);
@@ -504,7 +487,7 @@ TEST(hypervisor_leaves_added_when_host_has_none)
 
 	host = supported_table(true, false);
 	CHECK_EQ(cpu_model_init(&model, "host", host, err, sizeof(err)), 0);
-	c = cpuid_for_vcpu(&model, topo(1, 1, 4, 1), 3, 1234567);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 4, 1), 3, 1234567);
 	CHECK_EQ(c ? c->nent : 0, host->nent + 2);
 	check_hypervisor_leaf(c);
 	check_timing_leaf(c, 1234567);
@@ -521,7 +504,7 @@ TEST(existing_timing_leaf_is_updated_not_duplicated)
 	host = supported_table(true, true);
 	add(host, 0x40000010, -1, 1, 2, 3, 4);
 	CHECK_EQ(cpu_model_init(&model, "host", host, err, sizeof(err)), 0);
-	c = cpuid_for_vcpu(&model, topo(1, 1, 1, 1), 0, 3000000);
+	c = cpuid_for_vcpu(&model, full_topology(1, 1, 1, 1), 0, 3000000);
 	CHECK_EQ(c ? c->nent : 0, host->nent);
 	CHECK_EQ(count(c, 0x40000010), 1);
 	check_timing_leaf(c, 3000000);
@@ -534,8 +517,8 @@ TEST(vcpu_cpuid_is_a_fresh_copy)
 	struct kvm_cpuid2 *a, *b;
 
 	EXPECT_OK("host");
-	a = cpuid_for_vcpu(&model, topo(1, 1, 2, 1), 0, 1000000);
-	b = cpuid_for_vcpu(&model, topo(1, 1, 2, 1), 1, 1000000);
+	a = cpuid_for_vcpu(&model, full_topology(1, 1, 2, 1), 0, 1000000);
+	b = cpuid_for_vcpu(&model, full_topology(1, 1, 2, 1), 1, 1000000);
 	CHECK(a != b);
 	CHECK_EQ(reg(a, 1, 0, 'b') >> 24, 0);
 	CHECK_EQ(reg(b, 1, 0, 'b') >> 24, 1);
@@ -573,7 +556,7 @@ TEST(nearly_full_table_does_not_overflow)
 			continue;
 		}
 		CHECK_EQ(model.cpuid->nent, n);
-		c = cpuid_for_vcpu(&model, topo(1, 1, 3, 1), 2, 1000000);
+		c = cpuid_for_vcpu(&model, full_topology(1, 1, 3, 1), 2, 1000000);
 		CHECK(c != NULL);
 		if (!c) {
 			done();

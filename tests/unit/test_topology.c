@@ -26,14 +26,7 @@ static struct cpu_topology topo;
 static void set_topo(unsigned int sockets, unsigned int dies,
 		     unsigned int cores, unsigned int threads)
 {
-	struct smp_config smp = {
-		.cpus = sockets * dies * cores * threads,
-		.maxcpus = sockets * dies * cores * threads,
-		.sockets = sockets, .dies = dies, .cores = cores,
-		.threads = threads,
-	};
-
-	topology_init(&topo, &smp);
+	topo = *full_topology(sockets, dies, cores, threads);
 }
 
 static void check_apic_ids(const uint32_t *want, unsigned int n)
