@@ -30,11 +30,8 @@
 
 #define VIRTQ_MAX_SIZE			32768
 
-/*
- * The most bytes one chain may describe, both directions together: the
- * used ring reports written lengths in 32 bits.
- */
-#define VIRTQ_MAX_CHAIN_LEN		0xffffffffULL
+/* The most bytes one chain may describe, both directions together (2.7.5). */
+#define VIRTQ_MAX_CHAIN_LEN		(1ULL << 32)
 
 struct guest_mem;
 struct virtq_desc;
@@ -53,14 +50,15 @@ struct virtq {
 	struct virtq_used *used;
 	uint16_t last_avail_idx;	/* next avail ring entry to pop */
 	uint16_t used_idx;		/* our copy of used->idx */
-	uint16_t signalled_used_idx;	/* used_idx at the last interrupt check */
-	uint32_t pushed_unsignalled;	/* pushes since then, saturating */
-	bool notify;			/* the driver may kick us */
+	uint32_t unsignalled;		/* pushes since the last interrupt check */
+	bool notify;			/* kicks wanted (virtq_notify_enable) */
 };
 
 /*
  * Validates and maps the rings: @size a power of two up to VIRTQ_MAX_SIZE,
  * each part aligned as 2.7 requires and wholly inside RAM.  0 or -1.
+ * A queue that failed to enable, or was disabled, is broken: every call
+ * on it does nothing (virtq_pop returns -1).
  */
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem, uint16_t size,
 		 uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
