@@ -304,7 +304,8 @@ bool virtq_should_interrupt(struct virtq *vq)
 	/* used->idx must be visible before we read whether the driver waits. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!vq->event_idx)
-		return !(load16(&vq->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		return !(load16(&vq->avail->flags) &
+			 VIRTQ_AVAIL_F_NO_INTERRUPT);
 	if (pushed > UINT16_MAX)
 		return true;
 	return crossed(load16(used_event(vq)), vq->used_idx, old);
