@@ -41,7 +41,7 @@ struct virtq_used;
 struct virtq {
 	const struct guest_mem *mem;
 	uint16_t size;			/* power of two, 1..32768 */
-	bool event_idx, indirect;	/* negotiated RING_EVENT_IDX, INDIRECT_DESC */
+	bool event_idx, indirect;	/* negotiated features */
 	bool broken;			/* device must set DEVICE_NEEDS_RESET */
 
 	/* Private: host views of the rings, checked at enable. */
@@ -50,7 +50,7 @@ struct virtq {
 	struct virtq_used *used;
 	uint16_t last_avail_idx;	/* next avail ring entry to pop */
 	uint16_t used_idx;		/* our copy of used->idx */
-	uint32_t unsignalled;		/* pushes since the last interrupt check */
+	uint32_t unsignalled;		/* pushes not yet checked */
 	bool notify;			/* kicks wanted (virtq_notify_enable) */
 };
 
@@ -70,7 +70,7 @@ struct virtq_elem {
 	unsigned int nr_out, nr_in;	/* device-readable first in iov[] */
 	uint64_t out_len, in_len;
 	struct iovec *iov;		/* caller-provided */
-	unsigned int max_iov;		/* capacity; the queue size always suffices */
+	unsigned int max_iov;		/* capacity; queue size suffices */
 };
 
 /*
