@@ -20,9 +20,11 @@ $(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_SRCS) scripts/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(FUZZ_SRCS)
 
-$(BUILD)/tests/test_fuzz_corpus: $(FUZZ_SRCS) tests/fuzz/replay.c scripts/fuzz.mk
+REPLAY_SRCS	:= $(FUZZ_SRCS) tests/fuzz/replay.c
+
+$(BUILD)/tests/test_fuzz_corpus: $(REPLAY_SRCS) scripts/fuzz.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) tests/fuzz/replay.c
+	$(CC) $(FUZZ_CFLAGS) -o $@ $(REPLAY_SRCS)
 
 units: $(BUILD)/tests/test_fuzz_corpus
 

@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
 		if (replay_file(path) < 0) {
-			printf("FAIL fuzz_corpus_replay: cannot read %s\n", path);
+			printf("FAIL fuzz_corpus_replay: cannot read %s\n",
+			       path);
 			closedir(d);
 			return 1;
 		}
