@@ -8,8 +8,12 @@
  * a hole below 4 GiB, and room for buffers adding up past 2^32 bytes.
  */
 #include <endian.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "check.h"
 #include "kvmlite/memory.h"
@@ -860,6 +864,214 @@ TEST(avail_event_wraps_at_65536)
 	teardown(&d);
 }
 
+/*
+ * A driver and a device on two threads, as a guest vCPU and an I/O thread:
+ * every request must come back with its answer, and no kick or interrupt
+ * may be lost (a lost one shows as a wait that times out).
+ */
+#define STRESS_REQUESTS	100000
+#define STRESS_SLOTS	(QSIZE / 2)	/* two descriptors per chain */
+#define SLOT_GPA(s)	(DATA_GPA + 16 * (s))
+
+struct stress {
+	struct drv d;
+	sem_t kick, irq;
+	bool stop, lost_kick, bad_request;
+	uint64_t kicks, irqs;
+	/* Driver side: requests in flight per slot, used entries seen. */
+	uint64_t reqs[STRESS_SLOTS];
+	bool busy[STRESS_SLOTS];
+	uint16_t last_used;
+};
+
+static uint16_t *gp16(struct drv *d, uint64_t gpa)
+{
+	return gp(d, gpa);
+}
+
+static uint64_t *gp64(struct drv *d, uint64_t gpa)
+{
+	return gp(d, gpa);
+}
+
+/* Waits up to a second; false if nothing came. */
+static bool wait_for(sem_t *sem)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	while (sem_timedwait(sem, &ts) < 0)
+		if (errno != EINTR)
+			return false;
+	return true;
+}
+
+/* Answers each request (a number in its readable half) with its triple. */
+static void *stress_device(void *opaque)
+{
+	struct stress *s = opaque;
+	struct virtq *vq = &s->d.vq;
+	uint64_t req;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		if (!wait_for(&s->kick)) {
+			s->lost_kick = true;
+			break;
+		}
+		/* Without EVENT_IDX, the kicks-off-while-serving style. */
+		do {
+			if (!vq->event_idx)
+				virtq_notify_enable(vq, false);
+			while (virtq_pop(vq, &s->d.elem) == 1) {
+				memcpy(&req, s->d.iov[0].iov_base, 8);
+				req *= 3;
+				memcpy(s->d.iov[1].iov_base, &req, 8);
+				virtq_push(vq, s->d.elem.head, 8);
+				if (virtq_should_interrupt(vq))
+					sem_post(&s->irq);
+			}
+		} while (!vq->event_idx && virtq_notify_enable(vq, true));
+		s->bad_request |= vq->broken;
+	}
+	return NULL;
+}
+
+/* Does the device want a kick for the entries old .. new - 1 (2.7.10)? */
+static bool driver_must_kick(struct stress *s, uint16_t new, uint16_t old)
+{
+	struct drv *d = &s->d;
+	uint16_t event;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!d->vq.event_idx)
+		return !(__atomic_load_n(gp16(d, USED_GPA), __ATOMIC_RELAXED) &
+			 VIRTQ_USED_F_NO_NOTIFY);
+	event = __atomic_load_n(gp16(d, AVAIL_EVENT), __ATOMIC_RELAXED);
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
+
+static void driver_submit(struct stress *s, unsigned int slot, uint64_t req)
+{
+	struct drv *d = &s->d;
+	uint16_t head = 2 * slot;
+
+	__atomic_store_n(gp64(d, SLOT_GPA(slot)), req, __ATOMIC_RELAXED);
+	desc(d, head, SLOT_GPA(slot), 8, R | N, head + 1);
+	desc(d, head + 1, SLOT_GPA(slot) + 8, 8, W, 0);
+	put16(d, AVAIL_GPA + 4 + 2 * (d->avail_idx % QSIZE), head);
+	d->avail_idx++;
+	__atomic_store_n(gp16(d, AVAIL_GPA + 2), d->avail_idx,
+			 __ATOMIC_RELEASE);
+	if (driver_must_kick(s, d->avail_idx, d->avail_idx - 1)) {
+		s->kicks++;
+		sem_post(&s->kick);
+	}
+}
+
+/* The used entry at @entry answers a request in flight, correctly. */
+static bool answered(struct stress *s, uint64_t entry)
+{
+	unsigned int slot = get32(&s->d, entry) / 2;
+
+	return slot < STRESS_SLOTS && s->busy[slot] &&
+	       get32(&s->d, entry + 4) == 8 &&
+	       *gp64(&s->d, SLOT_GPA(slot) + 8) == 3 * s->reqs[slot];
+}
+
+/* Takes back answered requests; returns how many, or -1 if one is wrong. */
+static int driver_reap(struct stress *s)
+{
+	uint16_t idx = __atomic_load_n(gp16(&s->d, USED_GPA + 2),
+				       __ATOMIC_ACQUIRE);
+	int n = 0;
+
+	for (; s->last_used != idx; s->last_used++, n++) {
+		uint64_t entry = USED_GPA + 4 + 8 * (s->last_used % QSIZE);
+
+		if (!answered(s, entry))
+			return -1;
+		s->busy[get32(&s->d, entry) / 2] = false;
+	}
+	return n;
+}
+
+/* Asks for an interrupt at the next used entry, then waits for it. */
+static bool driver_wait(struct stress *s)
+{
+	struct drv *d = &s->d;
+
+	if (d->vq.event_idx)
+		__atomic_store_n(gp16(d, USED_EVENT), s->last_used,
+				 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(gp16(d, USED_GPA + 2), __ATOMIC_ACQUIRE) !=
+	    s->last_used)
+		return true;
+	s->irqs++;
+	return wait_for(&s->irq);
+}
+
+static bool stress_driver(struct stress *s)
+{
+	uint64_t sent = 0, done = 0;
+	unsigned int slot;
+	int n;
+
+	for (;;) {
+		n = driver_reap(s);
+		if (n < 0)
+			return false;
+		done += n;
+		if (done == STRESS_REQUESTS)
+			return true;
+		for (slot = 0; slot < STRESS_SLOTS && s->busy[slot]; slot++)
+			;
+		if (slot < STRESS_SLOTS && sent < STRESS_REQUESTS) {
+			s->reqs[slot] = ++sent;
+			s->busy[slot] = true;
+			driver_submit(s, slot, sent);
+		} else if (!driver_wait(s)) {
+			return false;
+		}
+	}
+}
+
+static void stress(bool event_idx)
+{
+	struct stress s = { 0 };
+	pthread_t device;
+	bool ok;
+
+	setup(&s.d, event_idx, false);
+	sem_init(&s.kick, 0, 0);
+	sem_init(&s.irq, 0, 0);
+	pthread_create(&device, NULL, stress_device, &s);
+	ok = stress_driver(&s);
+	__atomic_store_n(&s.stop, true, __ATOMIC_RELEASE);
+	sem_post(&s.kick);
+	pthread_join(device, NULL);
+	CHECK(ok);
+	CHECK(!s.lost_kick);
+	CHECK(!s.bad_request);
+	printf("  %s: %d requests, %" PRIu64 " kicks, %" PRIu64
+	       " interrupt waits\n", event_idx ? "EVENT_IDX" : "flags",
+	       STRESS_REQUESTS, s.kicks, s.irqs);
+	sem_destroy(&s.kick);
+	sem_destroy(&s.irq);
+	teardown(&s.d);
+}
+
+TEST(concurrent_driver_with_event_idx)
+{
+	stress(true);
+}
+
+TEST(concurrent_driver_with_flags)
+{
+	stress(false);
+}
+
 int main(void)
 {
 	RUN(enable_accepts_spec_alignments_and_sizes);
@@ -903,5 +1115,7 @@ int main(void)
 	RUN(avail_event_requests_kicks);
 	RUN(empty_pop_rearms_avail_event);
 	RUN(avail_event_wraps_at_65536);
+	RUN(concurrent_driver_with_event_idx);
+	RUN(concurrent_driver_with_flags);
 	return check_summary();
 }
