@@ -34,6 +34,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmlite.a
 
 include guests/guests.mk
 include scripts/bench.mk
+include scripts/fuzz.mk
 
 run: kvmlite guests
 	./kvmlite -nographic -m 64M -device isa-debug-exit,iobase=0xf4,iosize=4 \
