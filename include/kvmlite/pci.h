@@ -87,7 +87,7 @@ struct pci_bar {
 	enum pci_bar_type type;
 	uint64_t size;			/* a power of two */
 	uint64_t home;			/* kvmlite's placement */
-	uint64_t mapped;		/* on the bus there, or PCI_BAR_UNMAPPED */
+	uint64_t mapped;		/* where it is decoded, or UNMAPPED */
 	struct pci_region regions[PCI_MAX_REGIONS];
 	unsigned int nr_regions;
 };

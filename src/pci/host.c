@@ -169,6 +169,23 @@ static uint64_t align_up(uint64_t x, uint64_t align)
 	return (x + align - 1) & ~(align - 1);
 }
 
+/* The window BARs of @type go in: its next free address and its end. */
+static uint64_t *bar_window(struct pci_host *host, enum pci_bar_type type,
+			    uint64_t *end)
+{
+	switch (type) {
+	case PCI_BAR_IO:
+		*end = PCI_IO_WINDOW_END;
+		return &host->next_io;
+	case PCI_BAR_MEM32:
+		*end = PCI_MEM32_WINDOW_END;
+		return &host->next_mem32;
+	default:
+		*end = UINT64_MAX;
+		return &host->next_mem64;
+	}
+}
+
 /* Gives every BAR its home in its window and turns decoding on. */
 static int place_bars(struct pci_host *host, struct pci_dev *dev, char *err,
 		      size_t errlen)
@@ -183,11 +200,7 @@ static int place_bars(struct pci_host *host, struct pci_dev *dev, char *err,
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		next = b->type == PCI_BAR_IO ? &host->next_io :
-		       b->type == PCI_BAR_MEM32 ? &host->next_mem32 :
-		       &host->next_mem64;
-		end = b->type == PCI_BAR_IO ? PCI_IO_WINDOW_END :
-		      b->type == PCI_BAR_MEM32 ? PCI_MEM32_WINDOW_END : UINT64_MAX;
+		next = bar_window(host, b->type, &end);
 		addr = align_up(*next, b->size);
 		if (addr < *next || addr > end || b->size > end - addr) {
 			snprintf(err, errlen, "%s: no room for BAR %u (%llu "

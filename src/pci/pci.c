@@ -346,27 +346,33 @@ void pci_update_bars(struct pci_dev *dev)
 	}
 }
 
+static const struct pci_region *region_at(const struct pci_bar *b,
+					  uint64_t offset)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->nr_regions; i++) {
+		const struct pci_region *r = &b->regions[i];
+
+		if (offset >= r->offset && offset - r->offset < r->len)
+			return r;
+	}
+	return NULL;
+}
+
 bool pci_bar_access(struct pci_dev *dev, unsigned int bar, uint64_t offset,
 		    void *data, uint32_t len, bool is_write)
 {
-	const struct pci_bar *b;
-	unsigned int i;
+	const struct pci_region *r;
 
-	if (bar < PCI_NR_BARS) {
-		b = &dev->bars[bar];
-		for (i = 0; i < b->nr_regions; i++) {
-			const struct pci_region *r = &b->regions[i];
-
-			if (offset - r->offset < r->len && offset >= r->offset) {
-				r->fn(r->opaque, offset - r->offset, data, len,
-				      is_write);
-				return true;
-			}
-		}
+	r = bar < PCI_NR_BARS ? region_at(&dev->bars[bar], offset) : NULL;
+	if (!r) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return false;
 	}
-	if (!is_write)
-		memset(data, 0xff, len);
-	return false;
+	r->fn(r->opaque, offset - r->offset, data, len, is_write);
+	return true;
 }
 
 void pci_dev_reset(struct pci_dev *dev)

@@ -3,127 +3,12 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "kvmlite/bus.h"
+#include "fake_pci.h"
 #include "kvmlite/pci.h"
 
-#define MEM64_BASE	0x100000000ULL
 #define NR_VECTORS	4
 #define MSIX_TABLE	0x1000
 #define MSIX_PBA	0x1800
-
-/* A platform that records what the PCI core asks of it. */
-struct fake_platform {
-	struct bus *pio, *mmio;
-	struct irq_line lines[PCI_MAX_SLOTS];
-	int levels[PCI_MAX_SLOTS];
-	int nr_msi;
-	uint64_t route_addr[NR_VECTORS * 4];
-	uint32_t route_data[NR_VECTORS * 4];
-	int routes, fired[NR_VECTORS * 4];
-};
-
-static struct fake_platform fake;
-
-static void record_level(void *opaque, int level)
-{
-	*(int *)opaque = level;
-}
-
-static const struct irq_line *fake_intx(void *opaque, unsigned int slot,
-					unsigned int intx)
-{
-	struct fake_platform *f = opaque;
-
-	CHECK_EQ(intx, 0);
-	return &f->lines[slot];
-}
-
-static int fake_msi_new(void *opaque)
-{
-	struct fake_platform *f = opaque;
-
-	return f->nr_msi < (int)ARRAY_SIZE(f->fired) ? f->nr_msi++ : -1;
-}
-
-static int fake_msi_route(void *opaque, int handle, uint64_t addr,
-			  uint32_t data)
-{
-	struct fake_platform *f = opaque;
-
-	f->route_addr[handle] = addr;
-	f->route_data[handle] = data;
-	f->routes++;
-	return 0;
-}
-
-static void fake_msi_fire(void *opaque, int handle)
-{
-	struct fake_platform *f = opaque;
-
-	f->fired[handle]++;
-}
-
-static struct pci_host *new_host(void)
-{
-	struct pci_platform plat = {
-		.mem64_base = MEM64_BASE,
-		.intx_line = fake_intx,
-		.msi_new = fake_msi_new,
-		.msi_route = fake_msi_route,
-		.msi_fire = fake_msi_fire,
-		.opaque = &fake,
-	};
-	unsigned int i;
-
-	memset(&fake, 0, sizeof(fake));
-	fake.pio = bus_new("pio");
-	fake.mmio = bus_new("mmio");
-	for (i = 0; i < PCI_MAX_SLOTS; i++)
-		fake.lines[i] = (struct irq_line) { record_level,
-						    &fake.levels[i] };
-	plat.pio = fake.pio;
-	plat.mmio = fake.mmio;
-	return pci_host_new(&plat);
-}
-
-static void free_host(struct pci_host *host)
-{
-	bus_free(fake.pio);
-	bus_free(fake.mmio);
-	free(host);
-}
-
-/* Port I/O as a vCPU does it. */
-static uint32_t in(uint16_t port, uint32_t len)
-{
-	uint32_t val = 0;
-
-	bus_access(fake.pio, port, &val, len, false);
-	return val;
-}
-
-static void out(uint16_t port, uint32_t val, uint32_t len)
-{
-	bus_access(fake.pio, port, &val, len, true);
-}
-
-static uint32_t address(unsigned int slot, unsigned int reg)
-{
-	return PCI_CONFIG_ENABLE | slot << 11 | (reg & 0xfc);
-}
-
-static uint32_t cfg_read(unsigned int slot, unsigned int reg, uint32_t len)
-{
-	out(PCI_CONFIG_ADDRESS, address(slot, reg), 4);
-	return in(PCI_CONFIG_DATA + (reg & 3), len);
-}
-
-static void cfg_write(unsigned int slot, unsigned int reg, uint32_t val,
-		      uint32_t len)
-{
-	out(PCI_CONFIG_ADDRESS, address(slot, reg), 4);
-	out(PCI_CONFIG_DATA + (reg & 3), val, len);
-}
 
 /* A test device: BAR0 I/O 64, BAR1 mem32 4K, BAR2-3 mem64 16K. */
 struct test_dev {
@@ -302,7 +187,8 @@ TEST(kvmlite_places_bars_and_turns_decoding_on)
 		 PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 	CHECK(mapped_io(0xc000) && mapped_io(0xc03f) && !mapped_io(0xc040));
 	CHECK(mapped_mem(0xc0000fff));
-	CHECK(mapped_mem(MEM64_BASE + 0x7ff) && !mapped_mem(MEM64_BASE + 0x800));
+	CHECK(mapped_mem(MEM64_BASE + 0x7ff));
+	CHECK(!mapped_mem(MEM64_BASE + 0x800));
 	CHECK_EQ(t.moved[2], MEM64_BASE);
 	free_host(host);
 }
@@ -577,19 +463,6 @@ static struct pci_host *host_with_msix(struct pci_dev *dev, int *cap)
 	CHECK_EQ(pci_host_attach(host, dev, 2, err, sizeof(err)), 0);
 	*cap = cfg_read(2, PCI_CAPABILITY_LIST, 1);
 	return host;
-}
-
-static uint32_t mem_read(uint64_t addr)
-{
-	uint32_t val = 0;
-
-	bus_access(fake.mmio, addr, &val, 4, false);
-	return val;
-}
-
-static void mem_write(uint64_t addr, uint32_t val)
-{
-	bus_access(fake.mmio, addr, &val, 4, true);
 }
 
 static uint64_t entry_addr(unsigned int v, unsigned int field)
