@@ -261,7 +261,7 @@ static struct msi_vector *msi_vector(struct irqchip *chip, int gsi)
 int irqchip_msi_route(struct irqchip *chip, int gsi, uint64_t addr,
 		      uint32_t data)
 {
-	struct msi_vector *v;
+	struct msi_vector *v, old;
 	int ret = 0;
 
 	pthread_mutex_lock(&chip->route_lock);
@@ -270,10 +270,14 @@ int irqchip_msi_route(struct irqchip *chip, int gsi, uint64_t addr,
 		errno = EINVAL;
 		ret = -1;
 	} else if (!v->routed || v->addr != addr || v->data != data) {
+		old = *v;
 		v->routed = true;
 		v->addr = addr;
 		v->data = data;
 		ret = install_routes_locked(chip);
+		/* A message KVM refuses must not poison later tables. */
+		if (ret)
+			*v = old;
 	}
 	pthread_mutex_unlock(&chip->route_lock);
 	return ret;

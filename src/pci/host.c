@@ -124,8 +124,11 @@ struct pci_host *pci_host_new(const struct pci_platform *plat)
 	host->next_mem64 = plat->mem64_base;
 	pci_dev_init(&host->bridge, &bridge_ids, PCI_HOST_NAME, NULL, NULL);
 	if (bus_register(plat->pio, PCI_CONFIG_ADDRESS, 4, config_address_io,
-			 host, "pci-address") ||
-	    bus_register(plat->pio, PCI_CONFIG_DATA, 4, config_data_io, host,
+			 host, "pci-address")) {
+		free(host);
+		return NULL;
+	}
+	if (bus_register(plat->pio, PCI_CONFIG_DATA, 4, config_data_io, host,
 			 "pci-data")) {
 		bus_unregister(plat->pio, PCI_CONFIG_ADDRESS);
 		free(host);
