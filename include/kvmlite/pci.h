@@ -265,7 +265,6 @@ const struct pci_platform *pci_host_platform(struct pci_host *host);
  */
 int pci_host_attach(struct pci_host *host, struct pci_dev *dev, int slot,
 		    char *err, size_t errlen);
-struct pci_dev *pci_host_dev(struct pci_host *host, unsigned int slot);
 /* Every function back to power-on (machine reset). */
 void pci_host_reset(struct pci_host *host);
 

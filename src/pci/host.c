@@ -46,11 +46,6 @@ const struct pci_platform *pci_host_platform(struct pci_host *host)
 	return &host->plat;
 }
 
-struct pci_dev *pci_host_dev(struct pci_host *host, unsigned int slot)
-{
-	return slot < PCI_MAX_SLOTS ? host->slots[slot] : NULL;
-}
-
 /* The function config cycles reach now, or NULL. */
 static struct pci_dev *addressed_dev(struct pci_host *host)
 {
