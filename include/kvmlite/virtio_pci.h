@@ -51,6 +51,7 @@ struct virtq;
 
 struct virtio_device_ops {
 	const char *name;		/* QEMU's, e.g. "virtio-blk-pci" */
+	const char *id;			/* the user's id=, or NULL */
 	uint16_t device_id;		/* 2 = block */
 	uint16_t num_queues;		/* 1..VIRTIO_PCI_MAX_QUEUES */
 	uint16_t queue_max_size;	/* a power of two up to 32768 */

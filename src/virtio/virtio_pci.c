@@ -735,6 +735,7 @@ static void init_pci(struct virtio_pci *vp)
 
 	pci_dev_init(&vp->pci, &ids, vp->ops->name ? vp->ops->name :
 		     "virtio-pci", &virtio_pci_dev_ops, vp);
+	vp->pci.id = vp->ops->id;
 }
 
 static int init_queues(struct virtio_pci *vp)

@@ -640,12 +640,20 @@ TEST(machine_reset_stops_the_device)
 TEST(slot_conflicts_are_reported)
 {
 	struct pci_host *host = setup();
+	struct virtio_device_ops named = fake_ops;
 	char err[160];
 
 	CHECK(virtio_pci_create(host, &ram, SLOT, &fake_ops, &dev, err,
 				sizeof(err)) == NULL);
 	CHECK_STR(err, "PCI: slot 1 function 0 not available for "
 		  "virtio-fake-pci, in use by virtio-fake-pci,id=(null)");
+	named.id = "disk0";
+	CHECK(virtio_pci_create(host, &ram, 5, &named, &dev, err,
+				sizeof(err)) != NULL);
+	CHECK(virtio_pci_create(host, &ram, 5, &fake_ops, &dev, err,
+				sizeof(err)) == NULL);
+	CHECK_STR(err, "PCI: slot 5 function 0 not available for "
+		  "virtio-fake-pci, in use by virtio-fake-pci,id=disk0");
 	teardown(host);
 }
 
