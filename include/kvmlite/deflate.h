@@ -17,9 +17,9 @@ enum inflate_status {
 	INFLATE_ERR_BLOCK_TYPE = -3,	/* block type 3 */
 	INFLATE_ERR_STORED_LENGTH = -4,	/* LEN is not the complement of NLEN */
 	INFLATE_ERR_CODE = -5,		/* a dynamic block's code lengths */
-	INFLATE_ERR_SYMBOL = -6,	/* a code no symbol has, or a reserved one */
+	INFLATE_ERR_SYMBOL = -6,	/* a code of no symbol, or reserved */
 	INFLATE_ERR_DISTANCE = -7,	/* reaches back before the output */
-	INFLATE_ERR_SHORT = -8,		/* inflate_cluster: ended before the end */
+	INFLATE_ERR_SHORT = -8,		/* inflate_cluster: data ends early */
 };
 
 /*

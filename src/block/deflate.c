@@ -24,10 +24,10 @@
 #define MAX_DIST	4096
 #define PREV_SIZE	(2 * MAX_DIST)	/* slots outlive the window */
 #define HASH_BITS	14
-#define MAX_CHAIN	128		/* candidates tried per position */
+#define MAX_CHAIN	64		/* candidates tried per position */
 #define GOOD_LENGTH	8		/* after a match this long, try fewer */
-#define LAZY_LENGTH	32		/* a match this long is taken at once */
-#define NICE_LENGTH	128		/* a match this long ends the search */
+#define LAZY_LENGTH	16		/* a match this long is taken at once */
+#define NICE_LENGTH	64		/* a match this long ends the search */
 #define BLOCK_SYMBOLS	16384
 
 /* A literal (dist 0) or a match, as the match finder produced it. */
@@ -81,7 +81,7 @@ static unsigned int length_index(unsigned int len)
 	unsigned int x = len - DEFLATE_MIN_MATCH, log;
 
 	if (len == DEFLATE_MAX_MATCH)
-		return 28;
+		return DEFLATE_LENGTH_SYMBOLS - 1;
 	if (x < 8)
 		return x;
 	log = 31 - __builtin_clz(x);
@@ -107,16 +107,17 @@ static void assign_codes(struct huff_code *hc, unsigned int n)
 {
 	uint16_t count[DEFLATE_MAX_BITS + 1] = { 0 };
 	uint16_t next[DEFLATE_MAX_BITS + 1];
-	unsigned int sym;
+	unsigned int sym, len;
 
 	for (sym = 0; sym < n; sym++)
 		count[hc->len[sym]]++;
 	count[0] = 0;
 	deflate_first_codes(count, next);
-	for (sym = 0; sym < n; sym++)
-		if (hc->len[sym])
-			hc->code[sym] = deflate_reverse_bits(next[hc->len[sym]]++,
-							     hc->len[sym]);
+	for (sym = 0; sym < n; sym++) {
+		len = hc->len[sym];
+		if (len)
+			hc->code[sym] = deflate_reverse_bits(next[len]++, len);
+	}
 }
 
 struct leaf {
@@ -257,15 +258,14 @@ static void put_symbol(struct bit_writer *w, const struct block_codes *c,
 static size_t symbols_cost(const struct deflate_ctx *ctx,
 			   const struct block_codes *c)
 {
-	size_t bits = 0;
+	size_t bits = 0, i;
 	unsigned int sym;
 
-	for (sym = 0; sym < DEFLATE_LITLEN_SYMBOLS; sym++) {
+	for (sym = 0; sym < DEFLATE_LITLEN_SYMBOLS; sym++)
 		bits += (size_t)ctx->litlen_freq[sym] * c->litlen.len[sym];
-		if (sym >= DEFLATE_FIRST_LENGTH)
-			bits += (size_t)ctx->litlen_freq[sym] *
-				deflate_length_extra[sym - DEFLATE_FIRST_LENGTH];
-	}
+	for (i = 0; i < DEFLATE_LENGTH_SYMBOLS; i++)
+		bits += (size_t)ctx->litlen_freq[DEFLATE_FIRST_LENGTH + i] *
+			deflate_length_extra[i];
 	for (sym = 0; sym < DEFLATE_DIST_SYMBOLS; sym++)
 		bits += (size_t)ctx->dist_freq[sym] *
 			(c->dist.len[sym] + deflate_dist_extra[sym]);
@@ -294,7 +294,8 @@ static void plan_code_lengths(struct header_plan *p, const uint8_t *lens,
 		if (!lens[i - run]) {
 			for (; run >= 11; run -= r) {
 				r = run < 138 ? run : 138;
-				add_op(p, freq, DEFLATE_REPEAT_ZERO_LONG, r - 11);
+				add_op(p, freq, DEFLATE_REPEAT_ZERO_LONG,
+				       r - 11);
 			}
 			if (run >= 3) {
 				add_op(p, freq, DEFLATE_REPEAT_ZERO, run - 3);
@@ -474,7 +475,7 @@ static int32_t insert(struct deflate_ctx *ctx, const uint8_t *data,
 	int32_t cand = ctx->head[h];
 
 	ctx->head[h] = pos;
-	ctx->prev[pos % PREV_SIZE] = cand;
+	ctx->prev[(uint32_t)pos % PREV_SIZE] = cand;
 	return cand;
 }
 
@@ -513,7 +514,7 @@ static unsigned int find_match(struct deflate_ctx *ctx, const uint8_t *data,
 		max = DEFLATE_MAX_MATCH;
 	cand = insert(ctx, data, pos);
 	for (; cand >= 0 && pos - cand <= MAX_DIST && chain--;
-	     cand = ctx->prev[cand % PREV_SIZE]) {
+	     cand = ctx->prev[(uint32_t)cand % PREV_SIZE]) {
 		if (data[cand + best] != data[pos + best])
 			continue;
 		len = common_length(data + cand, data + pos, max);
@@ -550,7 +551,8 @@ static size_t compress(struct deflate_ctx *ctx, const uint8_t *data,
 		if (pending && prev_len && len <= prev_len) {
 			/* The match from pos - 1 stands. */
 			add_match(ctx, prev_len, prev_dist);
-			insert_range(ctx, data, pos + 1, pos - 1 + prev_len, end);
+			insert_range(ctx, data, pos + 1, pos - 1 + prev_len,
+				     end);
 			pos += prev_len - 1;
 			pending = false;
 			prev_len = 0;
@@ -559,7 +561,8 @@ static size_t compress(struct deflate_ctx *ctx, const uint8_t *data,
 				add_literal(ctx, data[pos - 1]);
 			if (len >= LAZY_LENGTH) {
 				add_match(ctx, len, dist);
-				insert_range(ctx, data, pos + 1, pos + len, end);
+				insert_range(ctx, data, pos + 1, pos + len,
+					     end);
 				pos += len;
 				pending = false;
 				prev_len = 0;

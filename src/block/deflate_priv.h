@@ -8,12 +8,13 @@
 
 #define DEFLATE_END_OF_BLOCK	256
 #define DEFLATE_FIRST_LENGTH	257
+#define DEFLATE_LENGTH_SYMBOLS	29
 #define DEFLATE_LITLEN_SYMBOLS	286	/* that a dynamic block may code */
 #define DEFLATE_DIST_SYMBOLS	30
 #define DEFLATE_FIXED_LITLEN	288	/* the fixed code has 286, 287 too */
 #define DEFLATE_FIXED_DIST	32	/* and distances 30, 31 */
 #define DEFLATE_CODELEN_SYMBOLS	19
-#define DEFLATE_MAX_BITS	15	/* longest literal/length or distance code */
+#define DEFLATE_MAX_BITS	15	/* longest data code */
 #define DEFLATE_MAX_CODELEN_BITS 7	/* longest code length code */
 #define DEFLATE_MIN_MATCH	3
 #define DEFLATE_MAX_MATCH	258
@@ -25,12 +26,12 @@
 #define DEFLATE_REPEAT_ZERO_LONG 18
 
 /* Smallest length and extra bits of length symbols 257..285. */
-extern const uint16_t deflate_length_base[29];
-extern const uint8_t deflate_length_extra[29];
+extern const uint16_t deflate_length_base[DEFLATE_LENGTH_SYMBOLS];
+extern const uint8_t deflate_length_extra[DEFLATE_LENGTH_SYMBOLS];
 
 /* Smallest distance and extra bits of distance symbols 0..29. */
-extern const uint16_t deflate_dist_base[30];
-extern const uint8_t deflate_dist_extra[30];
+extern const uint16_t deflate_dist_base[DEFLATE_DIST_SYMBOLS];
+extern const uint8_t deflate_dist_extra[DEFLATE_DIST_SYMBOLS];
 
 /* The order in which a dynamic header lists the code length code. */
 extern const uint8_t deflate_codelen_order[DEFLATE_CODELEN_SYMBOLS];

@@ -280,11 +280,13 @@ static ALWAYS_INLINE uint32_t decode(struct inflater *s, const uint32_t *table,
 			      unsigned int root)
 {
 	uint32_t e = table[s->bits & ((1u << root) - 1)];
+	unsigned int sub_bits;
 
-	if (__builtin_expect(e & E_LINK, 0))
+	if (__builtin_expect(e & E_LINK, 0)) {
+		sub_bits = (e >> E_EXTRA_SHIFT) & E_FIELD_MASK;
 		e = table[(e >> E_VALUE_SHIFT) +
-			  ((s->bits >> root) &
-			   ((1u << ((e >> E_EXTRA_SHIFT) & E_FIELD_MASK)) - 1))];
+			  ((s->bits >> root) & ((1u << sub_bits) - 1))];
+	}
 	if (!(e & E_BAD))
 		take_bits(s, e & E_BITS_MASK);
 	return e;
@@ -354,9 +356,12 @@ static ALWAYS_INLINE int decode_symbols(struct inflater *s,
 		if (e & E_BAD)
 			return INFLATE_ERR_SYMBOL;
 		dist = entry_value(s, e);
+		/* In zlib's order, so that QEMU's verdicts are ours. */
+		room = s->out_end - s->out;
+		if (!room)
+			return INFLATE_ERR_OUTPUT_FULL;
 		if (dist > (size_t)(s->out - s->out_start))
 			return INFLATE_ERR_DISTANCE;
-		room = s->out_end - s->out;
 		if (len > room) {
 			copy_match(s->out, dist, room, room);
 			s->out = s->out_end;

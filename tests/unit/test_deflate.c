@@ -172,16 +172,21 @@ TEST(rejects_bad_block_headers)
 }
 
 /* A final fixed block: 'a', then length 3 at distance symbol @dist. */
+static void put_fixed_match(struct bits *b, unsigned int dist)
+{
+	put(b, 1, 1);
+	put(b, 1, 2);
+	put_fixed(b, 'a');
+	put_fixed(b, 257);
+	put_code(b, dist, 5);
+	put_fixed(b, 256);
+}
+
 static int inflate_fixed_match(unsigned int dist)
 {
 	struct bits b = { 0 };
 
-	put(&b, 1, 1);
-	put(&b, 1, 2);
-	put_fixed(&b, 'a');
-	put_fixed(&b, 257);
-	put_code(&b, dist, 5);
-	put_fixed(&b, 256);
+	put_fixed_match(&b, dist);
 	return inflate_bits_status(&b);
 }
 
@@ -206,6 +211,20 @@ TEST(rejects_reserved_and_far_symbols_in_fixed_blocks)
 	CHECK_EQ(inflate_fixed_match(0), INFLATE_OK);
 }
 
+/* As zlib (so QEMU) does: a full output is not checked further. */
+TEST(output_full_comes_before_a_bad_distance)
+{
+	struct bits b = { 0 };
+	uint8_t out[1];
+	size_t produced;
+
+	put_fixed_match(&b, 1);
+	CHECK_EQ(inflate_raw(b.buf, (b.n + 7) / 8, out, 1, &produced),
+		 INFLATE_ERR_OUTPUT_FULL);
+	CHECK_EQ(produced, 1);
+	CHECK_EQ(out[0], 'a');
+}
+
 /*
  * Dynamic block headers with a fixed code length code: lengths 0..12
  * take 4 bits (codes 0..12), 13..18 take 5 (codes 26..31).
@@ -222,7 +241,8 @@ static void start_dynamic(struct bits *b, unsigned int nlit,
 			  unsigned int ndist)
 {
 	static const uint8_t order[19] = {
-		16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+		16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1,
+		15,
 	};
 	unsigned int i;
 
@@ -485,8 +505,9 @@ static const char zlib_script[] =
 	"    some = variants if len(data) <= 65536 else variants[1:2] + \\\n"
 	"        variants[-1:]\n"
 	"    for level, strategy, wbits in some:\n"
-	"        c = zlib.compressobj(level, zlib.DEFLATED, -wbits, 9, strategy)\n"
-	"        out = '%s.%d-%d-%d.zlib' % (name[:-3], level, strategy, wbits)\n"
+	"        c = zlib.compressobj(level, 8, -wbits, 9, strategy)\n"
+	"        out = '%s.%d-%d-%d.zlib' % (name[:-3], level, strategy,\n"
+	"                                    wbits)\n"
 	"        open(out, 'wb').write(c.compress(data) + c.flush())\n";
 
 static bool have_python_zlib(void)
@@ -584,25 +605,136 @@ static void check_zlib_streams(const char *dir)
 	CHECK_EQ(n, 4 * (3 * 16 + 2));
 }
 
-TEST(interoperates_with_zlib)
+/* Runs @script with python3; any line it prints is a failure. */
+static void run_python(const char *dir, const char *script, const char *args)
 {
-	char dir[] = "/tmp/test_deflate.XXXXXX", cmd[256], line[256];
+	char cmd[512], line[256];
 	FILE *py;
 
-	CHECK(mkdtemp(dir));
-	write_inputs(dir);
-	snprintf(cmd, sizeof(cmd), "%s/check.py", dir);
-	write_file(cmd, zlib_script, strlen(zlib_script));
-	snprintf(cmd, sizeof(cmd), "python3 %s/check.py %s", dir, dir);
+	snprintf(cmd, sizeof(cmd), "%s/script.py", dir);
+	write_file(cmd, script, strlen(script));
+	snprintf(cmd, sizeof(cmd), "python3 %s/script.py %s", dir, args);
 	py = popen(cmd, "r");
 	while (fgets(line, sizeof(line), py)) {
 		printf("  %s", line);
 		check_case_failed = 1;
 	}
 	CHECK_EQ(pclose(py), 0);
-	check_zlib_streams(dir);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[256];
+
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ(system(cmd), 0);
+}
+
+TEST(interoperates_with_zlib)
+{
+	char dir[] = "/tmp/test_deflate.XXXXXX";
+
+	CHECK(mkdtemp(dir));
+	write_inputs(dir);
+	run_python(dir, zlib_script, dir);
+	check_zlib_streams(dir);
+	remove_dir(dir);
+}
+
+/*
+ * The compressed clusters of a qcow2 image, as records of the guest
+ * cluster's index, the stored length (to whole 512-byte sectors, as
+ * qcow2 records it) and the data.
+ */
+static const char qcow2_script[] =
+	"import struct, sys\n"
+	"img = open(sys.argv[1], 'rb').read()\n"
+	"out = open(sys.argv[2], 'wb')\n"
+	"bits = struct.unpack_from('>I', img, 20)[0]\n"
+	"nl1, l1 = struct.unpack_from('>IQ', img, 36)\n"
+	"x = 62 - (bits - 8)\n"
+	"for i in range(nl1):\n"
+	"    l2 = struct.unpack_from('>Q', img, l1 + 8 * i)[0]\n"
+	"    l2 &= 2**56 - 512\n"
+	"    for j in range(l2 and 1 << (bits - 3)):\n"
+	"        e = struct.unpack_from('>Q', img, l2 + 8 * j)[0]\n"
+	"        if not e >> 62 & 1:\n"
+	"            continue\n"
+	"        off = e & (2**x - 1)\n"
+	"        size = ((e >> x & (2**(62 - x) - 1)) + 1) * 512 - off % 512\n"
+	"        data = img[off:off + size]\n"
+	"        index = (i << (bits - 3)) + j\n"
+	"        out.write(struct.pack('<II', index, len(data)) + data)\n";
+
+static bool have_qemu_img(void)
+{
+	return system("qemu-img --version >/dev/null 2>&1") == 0;
+}
+
+/* Inflates each record and compares with the image's data. */
+static size_t check_qcow2_records(const uint8_t *rec, size_t len,
+				  const uint8_t *raw, size_t raw_len,
+				  size_t cluster)
+{
+	uint8_t *out = malloc(cluster), *want = calloc(1, cluster);
+	uint32_t index, n, clusters = 0;
+	size_t off;
+
+	while (len >= 8) {
+		memcpy(&index, rec, 4);
+		memcpy(&n, rec + 4, 4);
+		rec += 8;
+		len -= 8;
+		CHECK(n <= len);
+		if (n > len)
+			break;
+		off = (size_t)index * cluster;
+		CHECK(off < raw_len);
+		memset(want, 0, cluster);
+		memcpy(want, raw + off, raw_len - off < cluster ?
+		       raw_len - off : cluster);
+		CHECK_EQ(inflate_cluster(rec, n, out, cluster), INFLATE_OK);
+		CHECK(!memcmp(out, want, cluster));
+		rec += n;
+		len -= n;
+		clusters++;
+	}
+	free(out);
+	free(want);
+	return clusters;
+}
+
+TEST(inflates_qemu_img_compressed_clusters)
+{
+	static const size_t clusters[] = { 512, 65536, 2 << 20 };
+	char dir[] = "/tmp/test_deflate.XXXXXX", path[256], cmd[512];
+	size_t raw_len = 5 << 18, i, rec_len, n;
+	uint8_t *raw = malloc(raw_len), *rec;
+
+	CHECK(mkdtemp(dir));
+	fill(raw, 1 << 19, TEXT);
+	fill(raw + (1 << 19), 1 << 19, BINARY);
+	fill(raw + (1 << 20), (1 << 18) - 4096, RANDOM);
+	snprintf(path, sizeof(path), "%s/raw", dir);
+	write_file(path, raw, raw_len);
+	for (i = 0; i < ARRAY_SIZE(clusters); i++) {
+		snprintf(cmd, sizeof(cmd), "qemu-img convert -c -O qcow2 -o "
+			 "cluster_size=%zu %s/raw %s/img", clusters[i], dir,
+			 dir);
+		CHECK_EQ(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "%s/img %s/rec", dir, dir);
+		run_python(dir, qcow2_script, cmd);
+		snprintf(path, sizeof(path), "%s/rec", dir);
+		rec = read_file(path, &rec_len);
+		CHECK(rec);
+		n = rec ? check_qcow2_records(rec, rec_len, raw, raw_len,
+					      clusters[i]) : 0;
+		/* The random part may stay uncompressed. */
+		CHECK(n >= ((1 << 20) + clusters[i] - 1) / clusters[i]);
+		free(rec);
+	}
+	free(raw);
+	remove_dir(dir);
 }
 
 int main(void)
@@ -613,6 +745,7 @@ int main(void)
 	RUN(cluster_must_come_out_whole);
 	RUN(rejects_bad_block_headers);
 	RUN(rejects_reserved_and_far_symbols_in_fixed_blocks);
+	RUN(output_full_comes_before_a_bad_distance);
 	RUN(dynamic_block_with_one_distance_code);
 	RUN(rejects_bad_code_lengths);
 	RUN(round_trips);
@@ -621,5 +754,10 @@ int main(void)
 		RUN(interoperates_with_zlib);
 	else
 		printf("SKIP interoperates_with_zlib: no python3 zlib\n");
+	if (have_python_zlib() && have_qemu_img())
+		RUN(inflates_qemu_img_compressed_clusters);
+	else
+		printf("SKIP inflates_qemu_img_compressed_clusters: "
+		       "no python3 or qemu-img\n");
 	return check_summary();
 }
