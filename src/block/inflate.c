@@ -21,13 +21,13 @@
 #include "kvmlite/deflate.h"
 #include "deflate_priv.h"
 
+#define ALWAYS_INLINE	inline __attribute__((always_inline))
+
 /*
  * A decoding table is indexed by the next ROOT bits of the input, in the
  * order they arrive.  Codes longer than ROOT bits share a root entry that
  * links to a subtable indexed by the bits after the first ROOT.  Entries:
  */
-#define ALWAYS_INLINE	inline __attribute__((always_inline))
-
 #define E_BITS_MASK	0x0f	/* how many bits the code takes */
 #define E_EXTRA_SHIFT	4	/* extra bits after it; a link's index bits */
 #define E_FIELD_MASK	0x0f
