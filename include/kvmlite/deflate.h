@@ -47,9 +47,9 @@ int inflate_cluster(const void *in, size_t in_len, void *out, size_t out_len);
 const char *inflate_strerror(int status);
 
 /*
- * The compressor.  A context holds the match finder's tables (about
- * 100 KiB), so that a run of clusters does not allocate per cluster; one
- * context per thread.
+ * The compressor.  A context holds the match finder's tables and a
+ * block's symbols (about 170 KiB), so that a run of clusters does not
+ * allocate per cluster; one context per thread.
  */
 struct deflate_ctx;
 
@@ -61,8 +61,8 @@ void deflate_free(struct deflate_ctx *ctx);
  * Compresses @in into @out as one raw DEFLATE stream that QEMU's qcow2
  * driver can read (whose decoder is set up for a 4 KiB window).
  * Returns the stream's length, or 0 when it would not fit in @out_cap
- * bytes: the data is not compressible enough.  @out may have been
- * written either way.
+ * bytes: the data is not compressible enough (or @in_len is 2 GiB or
+ * more).  @out may have been written either way.
  */
 size_t deflate_compress(struct deflate_ctx *ctx, const void *in, size_t in_len,
 			void *out, size_t out_cap);
