@@ -32,7 +32,6 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmlite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libkvmlite.a $(LDFLAGS)
 
-include scripts/fuzz-deflate.mk
 include guests/guests.mk
 include scripts/bench.mk
 include scripts/fuzz.mk

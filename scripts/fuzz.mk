@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
-# The virtqueue fuzz target, included by the top-level Makefile.
+# The fuzz targets, included by the top-level Makefile.
 #
-#   make fuzz			builds it with clang's libFuzzer and sanitizers
-#   make fuzz-run		runs it for FUZZ_SECONDS (default 60)
+#   make fuzz			builds them with clang's libFuzzer and sanitizers
+#   make fuzz-run		runs the virtqueue's for FUZZ_SECONDS (default 60)
+#   make fuzz-inflate-run	runs the DEFLATE decoder's and encoder's
 #
-# The corpus grows in build/fuzz/corpus, seeded from tests/fuzz/corpus;
-# crashing inputs land in build/fuzz/.  The seeds are also replayed, built
-# with gcc and the sanitizers, by `make units` as test_fuzz_corpus.
+# A corpus grows in build/fuzz/corpus (build/fuzz/corpus-inflate), seeded
+# from tests/fuzz/corpus (tests/fuzz/corpus-inflate); crashing inputs land
+# in build/fuzz/.  The seeds are also replayed, built with gcc and the
+# sanitizers, by `make units` as test_fuzz_corpus (test_fuzz_inflate).
 
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
@@ -26,9 +28,24 @@ $(BUILD)/tests/test_fuzz_corpus: $(REPLAY_SRCS) scripts/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_CFLAGS) -o $@ $(REPLAY_SRCS)
 
-units: $(BUILD)/tests/test_fuzz_corpus
+INFLATE_SRCS	:= tests/fuzz/fuzz_inflate.c src/block/inflate.c \
+		   src/block/deflate.c src/block/deflate_common.c
 
-fuzz: $(BUILD)/fuzz/fuzz_virtqueue
+$(BUILD)/fuzz/fuzz_inflate: $(INFLATE_SRCS) scripts/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -fsanitize=fuzzer -o $@ \
+		$(INFLATE_SRCS)
+
+$(BUILD)/tests/test_fuzz_inflate: $(INFLATE_SRCS) tests/fuzz/replay.c \
+		scripts/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -pthread \
+		-DFUZZ_CORPUS='"tests/fuzz/corpus-inflate"' -o $@ \
+		$(INFLATE_SRCS) tests/fuzz/replay.c
+
+units: $(BUILD)/tests/test_fuzz_corpus $(BUILD)/tests/test_fuzz_inflate
+
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_inflate
 
 fuzz-run: fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -36,4 +53,10 @@ fuzz-run: fuzz
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus \
 		tests/fuzz/corpus
 
-.PHONY: fuzz fuzz-run
+fuzz-inflate-run: $(BUILD)/fuzz/fuzz_inflate
+	@mkdir -p $(BUILD)/fuzz/corpus-inflate
+	$(BUILD)/fuzz/fuzz_inflate -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-inflate \
+		tests/fuzz/corpus-inflate
+
+.PHONY: fuzz fuzz-run fuzz-inflate-run

@@ -4,12 +4,16 @@
  * inputs that once found bugs keep being run as a unit test.  A failing
  * input traps; the run then exits without its PASS line.
  *
- *	replay [DIR]		(default tests/fuzz/corpus)
+ *	replay [DIR]		(default FUZZ_CORPUS, tests/fuzz/corpus)
  */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifndef FUZZ_CORPUS
+#define FUZZ_CORPUS	"tests/fuzz/corpus"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,7 +44,7 @@ static int replay_file(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+	const char *dir = argc > 1 ? argv[1] : FUZZ_CORPUS;
 	struct dirent *ent;
 	char path[4096];
 	unsigned int n = 0;
@@ -63,6 +67,7 @@ int main(int argc, char **argv)
 		n++;
 	}
 	closedir(d);
-	printf("%s fuzz_corpus_replay (%u inputs)\n", n ? "PASS" : "FAIL", n);
+	printf("%s fuzz_corpus_replay (%s: %u inputs)\n", n ? "PASS" : "FAIL",
+	       dir, n);
 	return n ? 0 : 1;
 }
