@@ -72,6 +72,7 @@ int block_parse_cache(const char *name, enum block_cache *out);
 int block_parse_aio(const char *name, enum block_aio *out);
 int block_parse_discard(const char *name, enum block_discard *out);
 bool block_cache_direct(enum block_cache cache);
+bool block_format_known(const char *format);
 
 /*
  * The message QEMU gives when aio=native comes without O_DIRECT, or NULL

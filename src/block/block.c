@@ -136,6 +136,11 @@ static const struct block_driver *find_driver(const char *format)
 	return NULL;
 }
 
+bool block_format_known(const char *format)
+{
+	return find_driver(format) != NULL;
+}
+
 static void warn_probed_raw(const char *path)
 {
 	fprintf(stderr,
