@@ -187,6 +187,8 @@ uint64_t block_length(const struct block *bs);
 bool block_read_only(const struct block *bs);
 /* Writes are cached until FLUSH (writeback, none, unsafe). */
 bool block_write_cache(const struct block *bs);
+/* discard=unmap: DISCARD and WRITE_ZEROES may deallocate. */
+bool block_discard_unmap(const struct block *bs);
 /* READ/WRITE offsets and lengths must be multiples of this. */
 uint32_t block_alignment(const struct block *bs);
 

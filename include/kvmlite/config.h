@@ -77,7 +77,7 @@ struct drive_config {
 };
 
 /* -device virtio-blk-pci, or the one an if=virtio drive implies. */
-struct virtio_blk_config {
+struct blk_device_config {
 	const char *opt;	/* its -device, or its drive's option */
 	const char *arg;
 	char id[ID_MAX_LEN];	/* "" if none */
@@ -113,7 +113,7 @@ struct config {
 	struct rtc_option rtc;
 	struct drive_config drives[MAX_DRIVES];
 	int nr_drives;
-	struct virtio_blk_config blk[MAX_VIRTIO_BLK];
+	struct blk_device_config blk[MAX_VIRTIO_BLK];
 	int nr_blk;
 };
 

@@ -312,6 +312,11 @@ bool block_write_cache(const struct block *bs)
 	return !writethrough(bs);
 }
 
+bool block_discard_unmap(const struct block *bs)
+{
+	return bs->opts.discard == BLOCK_DISCARD_UNMAP;
+}
+
 uint32_t block_alignment(const struct block *bs)
 {
 	return bs->file.direct ? bs->file.req_align : 1;

@@ -422,14 +422,14 @@ static int parse_addr(const struct opt_iter *it, const struct opt_elem *e,
 
 /* A -device being read: num-queues=0 is only refused at the end. */
 struct blk_args {
-	struct virtio_blk_config b;
+	struct blk_device_config b;
 	bool num_queues_given;
 };
 
 static int blk_prop(struct blk_args *a, const struct opt_iter *it,
 		    const struct opt_elem *e, char *err, size_t errlen)
 {
-	struct virtio_blk_config *b = &a->b;
+	struct blk_device_config *b = &a->b;
 	uint64_t val;
 	bool on;
 
@@ -478,7 +478,7 @@ static bool device_id_used(const struct config *cfg, const char *id)
 static int blk_check(const struct config *cfg, const struct blk_args *a,
 		     const struct opt_iter *it, char *err, size_t errlen)
 {
-	const struct virtio_blk_config *b = &a->b;
+	const struct blk_device_config *b = &a->b;
 
 	if (!b->drive_id[0])
 		return opt_fail(it, err, errlen, "drive property not set");
@@ -527,7 +527,7 @@ static bool drive_attached(const struct config *cfg, int drive)
 	return false;
 }
 
-static int attach_explicit(struct config *cfg, struct virtio_blk_config *b,
+static int attach_explicit(struct config *cfg, struct blk_device_config *b,
 			   char *err, size_t errlen)
 {
 	struct drive_config *d = find_drive(cfg, b->drive_id);
@@ -557,7 +557,7 @@ static int attach_implicit(struct config *cfg, int index, char *err,
 			   size_t errlen)
 {
 	struct drive_config *d = &cfg->drives[index];
-	struct virtio_blk_config *b;
+	struct blk_device_config *b;
 
 	if (!d->file[0])
 		return config_error(err, errlen, d->opt, d->arg,
@@ -576,7 +576,7 @@ static int attach_implicit(struct config *cfg, int index, char *err,
 }
 
 /* One queue per vCPU by default, as in QEMU; serial= of the device wins. */
-static void blk_defaults(struct config *cfg, struct virtio_blk_config *b)
+static void blk_defaults(struct config *cfg, struct blk_device_config *b)
 {
 	const struct drive_config *d = &cfg->drives[b->drive];
 

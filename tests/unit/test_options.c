@@ -1154,7 +1154,7 @@ TEST(bare_image_is_hda)
 
 TEST(virtio_blk_device)
 {
-	const struct virtio_blk_config *b = &cfg.blk[0];
+	const struct blk_device_config *b = &cfg.blk[0];
 
 	EXPECT_RUN("-smp", "3", "-drive", "file=x,if=none,id=d,serial=old",
 		   "-device", "virtio-blk-pci,drive=d,id=blk0,serial=new,addr=1f");
