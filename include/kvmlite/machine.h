@@ -13,6 +13,7 @@
 #include "memory.h"
 #include "topology.h"
 
+struct block;
 struct bus;
 struct ioloop;
 struct irqchip;
@@ -20,6 +21,7 @@ struct pci_host;
 struct kvm_run;
 struct machine;
 struct unimp_log;
+struct virtio_blk;
 
 struct vcpu {
 	struct machine *machine;
@@ -62,6 +64,8 @@ struct machine {
 	int nr_vcpus;
 	struct device_reset *resets;
 	struct chardev *serial_chr[MAX_SERIAL_PORTS];
+	struct block *drives[MAX_DRIVES];	/* cfg->drives, opened */
+	struct virtio_blk *blk[MAX_VIRTIO_BLK];	/* cfg->blk */
 
 	/* Lifecycle: requests from any thread, served by the main thread. */
 	pthread_mutex_t lock;

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <linux/pci_regs.h>
-#include <linux/virtio_config.h>
-#define VIRTIO_PCI_NO_LEGACY
-#include <linux/virtio_pci.h>
 #include <sys/eventfd.h>
 
 #include "check.h"
 #include "fake_pci.h"
+#include "virtio_driver.h"
 #include "kvmlite/memory.h"
 #include "kvmlite/virtio_pci.h"
 #include "kvmlite/virtqueue.h"
@@ -20,11 +18,6 @@
 #define VERSION_1	(1ULL << VIRTIO_F_VERSION_1)
 #define GOOD_FEATURES	(VERSION_1 | DEVICE_FEATURE)
 
-#define S_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define S_DRIVER	VIRTIO_CONFIG_S_DRIVER
-#define S_FEATURES_OK	VIRTIO_CONFIG_S_FEATURES_OK
-#define S_DRIVER_OK	VIRTIO_CONFIG_S_DRIVER_OK
-#define S_NEEDS_RESET	VIRTIO_CONFIG_S_NEEDS_RESET
 
 /* A device with two queues and 8 bytes of configuration. */
 struct fake_dev {
@@ -110,72 +103,6 @@ static void teardown(struct pci_host *host)
 {
 	guest_mem_free(&ram);
 	free_host(host);
-}
-
-static uint64_t bar_read(uint64_t offset, uint32_t len)
-{
-	uint64_t val = 0;
-
-	bus_access(fake.mmio, BAR + offset, &val, len, false);
-	return val;
-}
-
-static void bar_write(uint64_t offset, uint64_t val, uint32_t len)
-{
-	bus_access(fake.mmio, BAR + offset, &val, len, true);
-}
-
-static uint8_t status(void)
-{
-	return bar_read(VIRTIO_PCI_COMMON_STATUS, 1);
-}
-
-static void set_status(uint8_t val)
-{
-	bar_write(VIRTIO_PCI_COMMON_STATUS, val, 1);
-}
-
-static void write_driver_features(uint64_t features)
-{
-	bar_write(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
-	bar_write(VIRTIO_PCI_COMMON_GF, (uint32_t)features, 4);
-	bar_write(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
-	bar_write(VIRTIO_PCI_COMMON_GF, features >> 32, 4);
-}
-
-/* ACKNOWLEDGE, DRIVER, the features, FEATURES_OK; returns the status. */
-static uint8_t negotiate(uint64_t features)
-{
-	set_status(S_ACK);
-	set_status(S_ACK | S_DRIVER);
-	write_driver_features(features);
-	set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
-	return status();
-}
-
-/* Rings of queue @index at 64 KiB steps in RAM. */
-static void setup_queue(unsigned int index, uint16_t size)
-{
-	uint64_t base = 0x10000 * (index + 1);
-
-	bar_write(VIRTIO_PCI_COMMON_Q_SELECT, index, 2);
-	bar_write(VIRTIO_PCI_COMMON_Q_SIZE, size, 2);
-	bar_write(VIRTIO_PCI_COMMON_Q_DESCLO, base, 8);
-	bar_write(VIRTIO_PCI_COMMON_Q_AVAILLO, base + 0x4000, 4);
-	bar_write(VIRTIO_PCI_COMMON_Q_AVAILHI, 0, 4);
-	bar_write(VIRTIO_PCI_COMMON_Q_USEDLO, base + 0x8000, 8);
-}
-
-static void enable_queue(unsigned int index)
-{
-	bar_write(VIRTIO_PCI_COMMON_Q_SELECT, index, 2);
-	bar_write(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
-}
-
-static uint16_t queue_reg(unsigned int index, unsigned int reg)
-{
-	bar_write(VIRTIO_PCI_COMMON_Q_SELECT, index, 2);
-	return bar_read(reg, 2);
 }
 
 /* Negotiated, queue 0 enabled, DRIVER_OK. */
