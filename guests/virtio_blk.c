@@ -300,9 +300,10 @@ static bool check_device(struct disk *d, const struct options *o)
 		return false;
 	}
 	ok = !virtio_probe(&d->dev, devfn);
-	printf("virtio_blk: device %s 00:%02x.%x 1af4:%04x, %u MSI-X "
-	       "entries\n", verdict(ok), PCI_SLOT(devfn), PCI_FUNC(devfn),
-	       d->dev.pci_device, d->dev.msix_entries);
+	printf("virtio_blk: device %s 00:%02x.%x 1af4:%04x, common config at "
+	       "0x%lx, %u MSI-X entries\n", verdict(ok), PCI_SLOT(devfn),
+	       PCI_FUNC(devfn), d->dev.pci_device, d->dev.common,
+	       d->dev.msix_entries);
 	return ok;
 }
 
