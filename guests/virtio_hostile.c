@@ -574,11 +574,6 @@ static const struct attack attacks[] = {
 	{ "reset_inflight", attack_reset_inflight, OUT_ANY, OUT_ANY },
 };
 
-static bool needs_reset(void)
-{
-	return virtio_status(&dev) & VIRTIO_STATUS_NEEDS_RESET;
-}
-
 /* For rings the guest cannot read: only the status tells. */
 static unsigned int wait_for_status(void)
 {
@@ -586,7 +581,7 @@ static unsigned int wait_for_status(void)
 	bool broken;
 
 	irq_enable();
-	while (!(broken = needs_reset()) && rdtsc() - start < limit)
+	while (!(broken = virtio_needs_reset(&dev)) && rdtsc() - start < limit)
 		tsc_delay_us(STATUS_POLL_US);
 	irq_disable();
 	return broken ? OUT_NEEDS_RESET : OUT_SILENT;
@@ -603,7 +598,7 @@ static unsigned int observe(struct virtq *vq)
 	case VIRTQ_NEEDS_RESET:
 		return OUT_NEEDS_RESET;
 	case VIRTQ_TIMEOUT:
-		return needs_reset() ? OUT_NEEDS_RESET : OUT_SILENT;
+		return virtio_needs_reset(&dev) ? OUT_NEEDS_RESET : OUT_SILENT;
 	case VIRTQ_USED:
 		break;
 	}

@@ -641,7 +641,7 @@ void virtq_kick(struct virtq *vq)
 	}
 }
 
-static bool needs_reset(struct virtio_dev *dev)
+bool virtio_needs_reset(struct virtio_dev *dev)
 {
 	return virtio_status(dev) & VIRTIO_STATUS_NEEDS_RESET;
 }
@@ -669,7 +669,7 @@ enum virtq_result virtq_wait(struct virtq *vq, uint64_t timeout_us,
 			break;
 		if (!used && now - polled >= poll) {
 			polled = now;
-			if (needs_reset(vq->dev)) {
+			if (virtio_needs_reset(vq->dev)) {
 				result = VIRTQ_NEEDS_RESET;
 				break;
 			}

@@ -168,6 +168,8 @@ uint8_t virtio_status(struct virtio_dev *dev);
 void virtio_set_status(struct virtio_dev *dev, uint8_t status);
 /* Writes 0 and waits for the device to read back 0: false if it does not */
 bool virtio_reset(struct virtio_dev *dev);
+/* The device set DEVICE_NEEDS_RESET: only a reset brings it back. */
+bool virtio_needs_reset(struct virtio_dev *dev);
 
 /*
  * Resets, acknowledges and accepts offered & @wanted (VERSION_1 is
