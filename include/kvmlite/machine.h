@@ -16,6 +16,7 @@
 struct bus;
 struct ioloop;
 struct irqchip;
+struct pci_host;
 struct kvm_run;
 struct machine;
 struct unimp_log;
@@ -52,6 +53,7 @@ struct machine {
 	struct bus *mmio;
 	struct ioloop *ioloop;
 	struct irqchip *irqchip;
+	struct pci_host *pci;		/* bus 0 */
 	struct cpu_model cpu;
 	struct cpu_topology topo;	/* -smp as APIC IDs */
 	struct boot_files boot;
