@@ -240,8 +240,8 @@ static bool parse_options(const char *cmdline, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->queues = 1;
-	o->msix = !irq || !strncmp(irq, "msix", 4);
-	ok = !irq || o->msix || !strncmp(irq, "intx", 4);
+	o->msix = !irq || cmdline_value_is(irq, "msix");
+	ok = o->msix || cmdline_value_is(irq, "intx");
 	ok = ok && parse_ulong_option(cmdline, "slot", &slot);
 	o->slot = slot == ~0UL ? -1 : (int)slot;
 	ok = ok && parse_ulong_option(cmdline, "queues", &o->queues);

@@ -542,6 +542,16 @@ uint64_t virtio_config_read64(struct virtio_dev *dev, unsigned int off)
 	return config_read(dev, off, 8);
 }
 
+static uint16_t *used_event(struct virtq *vq)
+{
+	return &vq->avail->ring[vq->size];
+}
+
+static bool used_ready(struct virtq *vq)
+{
+	return read_once16(&vq->used->idx) != vq->last_used;
+}
+
 static void fill_chain(struct virtq_desc *table, unsigned int first,
 		       const struct virtio_seg *segs, unsigned int n)
 {
@@ -593,9 +603,33 @@ int virtq_add(struct virtq *vq, const struct virtio_seg *segs, unsigned int n,
 	return head;
 }
 
-static uint16_t *used_event(struct virtq *vq)
+int virtq_add_at(struct virtq *vq, uint16_t first,
+		 const struct virtio_seg *segs, unsigned int n)
 {
-	return &vq->avail->ring[vq->size];
+	if (!n || first + n > vq->size)
+		return -1;
+	fill_chain(vq->desc, first, segs, n);
+	virtq_publish(vq, first);
+	return first;
+}
+
+bool virtq_arm_interrupt(struct virtq *vq)
+{
+	write_once16(used_event(vq), vq->last_used);
+	vq->avail->flags = 0;
+	/* The device must see the event index before we look at its index. */
+	full_barrier();
+	return !used_ready(vq);
+}
+
+bool virtq_get_used(struct virtq *vq, struct virtq_used_elem *elem)
+{
+	if (!used_ready(vq))
+		return false;
+	barrier();
+	*elem = vq->used->ring[vq->last_used % vq->size];
+	vq->last_used++;
+	return true;
 }
 
 static uint16_t *avail_event(struct virtq *vq)
@@ -646,11 +680,6 @@ bool virtio_needs_reset(struct virtio_dev *dev)
 	return virtio_status(dev) & VIRTIO_STATUS_NEEDS_RESET;
 }
 
-static bool used_ready(struct virtq *vq)
-{
-	return read_once16(&vq->used->idx) != vq->last_used;
-}
-
 enum virtq_result virtq_wait(struct virtq *vq, uint64_t timeout_us,
 			     struct virtq_used_elem *elem, bool *irq)
 {
@@ -679,8 +708,6 @@ enum virtq_result virtq_wait(struct virtq *vq, uint64_t timeout_us,
 	irq_disable();
 	if (!used)
 		return result;
-	barrier();
-	*elem = vq->used->ring[vq->last_used % vq->size];
-	vq->last_used++;
+	virtq_get_used(vq, elem);
 	return VIRTQ_USED;
 }

@@ -205,6 +205,13 @@ uint64_t virtio_config_read64(struct virtio_dev *dev, unsigned int off);
  */
 int virtq_add(struct virtq *vq, const struct virtio_seg *segs, unsigned int n,
 	      bool indirect);
+/*
+ * The same, directly in the ring at descriptors @first.. @first + @n - 1,
+ * for a driver that keeps each request in slots of its own, so chains may
+ * complete in any order.
+ */
+int virtq_add_at(struct virtq *vq, uint16_t first,
+		 const struct virtio_seg *segs, unsigned int n);
 /* Puts @head in the available ring and asks for an interrupt when used */
 void virtq_publish(struct virtq *vq, uint16_t head);
 /* Notifies the device unless its event index or flags say not to */
@@ -216,5 +223,12 @@ void virtq_kick(struct virtq *vq);
  */
 enum virtq_result virtq_wait(struct virtq *vq, uint64_t timeout_us,
 			     struct virtq_used_elem *elem, bool *irq);
+/*
+ * Asks for an interrupt at the next used entry; false if there is one
+ * already, so a caller may halt only on true, with interrupts off.
+ */
+bool virtq_arm_interrupt(struct virtq *vq);
+/* Takes the next used entry if there is one, without waiting. */
+bool virtq_get_used(struct virtq *vq, struct virtq_used_elem *elem);
 
 #endif /* GUEST_VIRTIO_H */
