@@ -35,3 +35,9 @@ bench-smp:
 	scripts/bench-smp.sh
 
 .PHONY: bench-smp
+
+# virtio-blk throughput: kvmlite vs QEMU vs the host on the same image.
+bench-blk:
+	scripts/bench-blk.sh
+
+.PHONY: bench-blk
