@@ -79,12 +79,9 @@ int guest_main(const struct boot_info *bi)
 {
 	const char *val = cmdline_get(bi->cmdline, "mode");
 	unsigned int i;
-	size_t len;
 
-	for (i = 0; val && i < sizeof(modes) / sizeof(modes[0]); i++) {
-		len = strlen(modes[i].name);
-		if (strncmp(val, modes[i].name, len) ||
-		    (val[len] && val[len] != ' '))
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!cmdline_value_is(val, modes[i].name))
 			continue;
 		printf("fault: %s\n", modes[i].name);
 		modes[i].act();

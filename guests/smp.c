@@ -330,11 +330,6 @@ static bool start_aps(const struct mp_info *mp)
 	return true;
 }
 
-static bool mode_is(const char *mode, const char *name)
-{
-	return mode && !strncmp(mode, name, strlen(name) + 1);
-}
-
 /* mode=reboot: true on the second boot, after the mark is cleared. */
 static bool rebooted(void)
 {
@@ -355,7 +350,7 @@ static void reboot(void)
 int guest_main(const struct boot_info *bi)
 {
 	const char *mode = cmdline_get(bi->cmdline, "mode");
-	bool reboot_first = mode_is(mode, "reboot") && !rebooted();
+	bool reboot_first = cmdline_value_is(mode, "reboot") && !rebooted();
 	struct mp_info mp;
 	const char *err;
 
@@ -380,7 +375,7 @@ int guest_main(const struct boot_info *bi)
 		return 1;
 	if (reboot_first)
 		reboot();
-	if (mode_is(mode, "up"))
+	if (cmdline_value_is(mode, "up"))
 		return 0;
 
 	if (!check_apic_ids(&mp) || !check_topology() || !check_ipis(&mp))

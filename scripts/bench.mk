@@ -45,3 +45,9 @@ bench-deflate:
 	scripts/bench-deflate.sh
 
 .PHONY: bench-deflate
+
+# virtio-blk throughput: kvmlite vs QEMU vs the host on the same image.
+bench-blk:
+	scripts/bench-blk.sh
+
+.PHONY: bench-blk

@@ -29,6 +29,15 @@ const char *cmdline_get(const char *cmdline, const char *key)
 	return NULL;
 }
 
+/* Whether a value from cmdline_get() is exactly @word. */
+bool cmdline_value_is(const char *val, const char *word)
+{
+	size_t len = strlen(word);
+
+	return val && !strncmp(val, word, len) &&
+	       (!val[len] || val[len] == ' ');
+}
+
 static int digit_value(char c)
 {
 	if (c >= '0' && c <= '9')

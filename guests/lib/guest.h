@@ -58,6 +58,7 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 const char *cmdline_get(const char *cmdline, const char *key);
 bool cmdline_parse_ulong(const char *val, unsigned long *out);
+bool cmdline_value_is(const char *val, const char *word);
 
 int map_identity(uint64_t addr, uint64_t len);
 
