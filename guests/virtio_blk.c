@@ -357,6 +357,9 @@ static bool check_config(struct disk *d, const struct options *o)
 	       queues, common_queues, dev->device_len);
 	if (d->seg_max > BLK_MAX_SEGS)
 		d->seg_max = BLK_MAX_SEGS;
+	/* A chain, header and status included, must fit in the queue. */
+	if (d->seg_max > QUEUE_SIZE - 2)
+		d->seg_max = QUEUE_SIZE - 2;
 	d->nr_queues = queues < VIRTIO_MAX_QUEUES ? queues : VIRTIO_MAX_QUEUES;
 	return ok;
 }
