@@ -15,7 +15,7 @@
  */
 
 /* Limits on one parsed value; deeper or longer input is refused. */
-#define JSON_MAX_DEPTH		1024		/* as QEMU's MAX_NESTING */
+#define JSON_MAX_DEPTH		1024	/* as QEMU's MAX_NESTING */
 #define JSON_MAX_SIZE		(1 << 20)	/* bytes of one value */
 
 enum json_type {
@@ -113,7 +113,7 @@ struct json_stream {
 	int state;		/* what is being gathered (json.c) */
 	int depth;
 	bool in_string, escape;
-	bool skipping;		/* reported; dropping the rest of the value */
+	bool skipping;		/* reported; dropping the rest of it */
 };
 
 void json_stream_init(struct json_stream *st);

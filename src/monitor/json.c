@@ -193,8 +193,8 @@ struct json *json_copy(const struct json *v)
 	case JSON_ARRAY:
 		c = json_array_new();
 		for (i = 0; i < v->u.array.len; i++)
-			ret |= json_array_append(c,
-						 json_copy(v->u.array.items[i]));
+			ret |= json_array_append(c, json_copy(
+						 v->u.array.items[i]));
 		break;
 	case JSON_OBJECT:
 		c = json_object_new();
@@ -504,7 +504,8 @@ static char *parse_string(struct parser *ps)
 					ps->end - ps->p, &cp);
 			if (!n) {
 				ret = -1;
-				parse_error(ps, "invalid UTF-8 sequence in string");
+				parse_error(ps,
+					    "invalid UTF-8 sequence in string");
 			} else {
 				ret = chars_add(&c, ps->p, n);
 				ps->p += n;
@@ -561,7 +562,7 @@ static struct json *parse_number(struct parser *ps)
 		while (ps->p < ps->end && is_word_char(*ps->p))
 			ps->p++;
 		return parse_error(ps, "invalid number '%.*s'",
-				   (int)(ps->p - start > 64 ? 64 : ps->p - start),
+				   ps->p - start > 64 ? 64 : (int)(ps->p - start),
 				   start);
 	}
 	text = strndup(start, end - start);
