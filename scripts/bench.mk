@@ -45,3 +45,9 @@ bench-deflate:
 	scripts/bench-deflate.sh
 
 .PHONY: bench-deflate
+
+# Monitor round trips (query-status, info cpus) with every vCPU busy.
+bench-monitor:
+	scripts/bench-monitor.sh
+
+.PHONY: bench-monitor
