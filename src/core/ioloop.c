@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The I/O thread.  Handlers are looked up through the epoll data pointer,
- * so dispatch costs no search.  A handler's registration stays allocated
- * until the loop is freed: an event already fetched by epoll_wait may still
- * name a registration that was just removed.
+ * so dispatch costs no search.  A removed handler's registration stays
+ * allocated until the I/O thread has finished the batch of events it was
+ * working on: an event already fetched by epoll_wait may still name it.
+ * Between batches none can, so the thread frees them there (monitor
+ * clients come and go for as long as the VM runs).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -165,6 +167,23 @@ static void ioloop_short_slice(void)
 		syscall(SYS_sched_setattr, 0, &attr, 0);
 }
 
+/* Between two batches of events, on the I/O thread. */
+static void ioloop_sweep(struct ioloop *loop)
+{
+	struct ioloop_handler **p, *h;
+
+	pthread_mutex_lock(&loop->lock);
+	for (p = &loop->handlers; (h = *p);) {
+		if (h->removed) {
+			*p = h->next;
+			free(h);
+		} else {
+			p = &h->next;
+		}
+	}
+	pthread_mutex_unlock(&loop->lock);
+}
+
 static void *ioloop_thread(void *opaque)
 {
 	struct ioloop *loop = opaque;
@@ -184,6 +203,7 @@ static void *ioloop_thread(void *opaque)
 			if (!__atomic_load_n(&h->removed, __ATOMIC_ACQUIRE))
 				h->fn(h->opaque, events[i].events);
 		}
+		ioloop_sweep(loop);
 	}
 	return NULL;
 }
