@@ -119,6 +119,17 @@ HELP = [
     "",
 ]
 
+# QEMU 7.2's -M pc shows the same host bridge, in these words.
+HOST_BRIDGE = {"irq_pin": 0, "bus": 0, "qdev_id": "", "slot": 0,
+               "class_info": {"class": 1536, "desc": "Host bridge"},
+               "id": {"device": 4663, "subsystem-vendor": 6900,
+                      "vendor": 32902, "subsystem": 4352},
+               "function": 0, "regions": []}
+HOST_BRIDGE_TEXT = ("  Bus  0, device   0, function 0:\r\n"
+                    "    Host bridge: PCI device 8086:1237\r\n"
+                    "      PCI subsystem 1af4:1100\r\n"
+                    "      id \"\"\r\n")
+
 QTREE_START = [
     "bus: main-system-bus",
     "  type System",
@@ -170,7 +181,7 @@ def test_hmp_texts(vm, h):
     check("hmp_empty_line", h.cmd(""), "")
     check("hmp_info_block_empty", h.cmd("info block"), "")
     check("hmp_info_network_empty", h.cmd("info network"), "")
-    check("hmp_info_pci_empty", h.cmd("info pci"), "")
+    check("hmp_info_pci_host_bridge", h.cmd("info pci"), HOST_BRIDGE_TEXT)
     qtree = lines(h.cmd("info qtree"))
     check("hmp_info_qtree", qtree[:len(QTREE_START)], QTREE_START)
 
@@ -304,7 +315,8 @@ def test_qmp_shapes(vm, q):
     check("qmp_query_kvm", q.cmd("query-kvm"),
           {"return": {"enabled": True, "present": True}})
     check("qmp_query_block_empty", q.cmd("query-block"), {"return": []})
-    check("qmp_query_pci_empty", q.cmd("query-pci"), {"return": []})
+    check("qmp_query_pci_host_bridge", q.cmd("query-pci"),
+          {"return": [{"bus": 0, "devices": [HOST_BRIDGE]}]})
     names = {c["name"] for c in q.cmd("query-commands")["return"]}
     report("qmp_query_commands", {
         "qmp_capabilities", "query-version", "query-name", "query-status",

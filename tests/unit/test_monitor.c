@@ -5,11 +5,14 @@
  * the HMP text of query-pci and query-block answers captured from QEMU
  * 7.2, which must print exactly as QEMU printed them.
  */
+#include <linux/pci_regs.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "fake_pci.h"
 #include "kvmlite/json.h"
 #include "kvmlite/machine.h"
+#include "kvmlite/mptable.h"
 #include "kvmlite/qtree.h"
 #include "../../src/monitor/monitor_priv.h"
 
@@ -310,6 +313,138 @@ TEST(qtree_takes_provider_nodes)
 	json_free(tree);
 }
 
+/* --- the PCI bus's answers ------------------------------------------------ */
+
+static const struct pci_ids nic_ids = {
+	.vendor = 0x8086, .device = 0x100e,
+	.subsys_vendor = 0x1af4, .subsys_device = 0x1100,
+	.class_code = 0x020000, .irq_pin = 1,
+};
+
+static void nic_io(void *opaque, uint64_t offset, void *data, uint32_t len,
+		   bool is_write)
+{
+	(void)opaque;
+	(void)offset;
+	if (!is_write)
+		memset(data, 0, len);
+}
+
+/* The e1000 of the QEMU capture above, as kvmlite's bus places it. */
+static struct pci_host *host_with_nic(struct pci_dev *nic)
+{
+	struct pci_region r = { 0, 0x20000, nic_io, NULL, "nic" };
+	struct pci_host *host = new_host();
+	char err[160];
+
+	pci_dev_init(nic, &nic_ids, "e1000", NULL, NULL);
+	nic->id = "net0";
+	CHECK_EQ(pci_dev_add_bar(nic, 0, PCI_BAR_MEM32, 0x20000), 0);
+	CHECK_EQ(pci_dev_add_bar(nic, 1, PCI_BAR_IO, 64), 0);
+	CHECK_EQ(pci_bar_add_region(nic, 0, &r), 0);
+	r.len = 64;
+	CHECK_EQ(pci_bar_add_region(nic, 1, &r), 0);
+	CHECK_EQ(pci_host_attach(host, nic, 3, err, sizeof(err)), 0);
+	return host;
+}
+
+static const char *pci_answer(void (*print)(FILE *out, const struct json *v))
+{
+	struct mon_error err;
+	struct json *list = mon_collect_info(&mon, MACHINE_INFO_PCI, &err);
+	char *json = json_to_string(list);
+	const char *text = printed(json ? json : "", print);
+
+	free(json);
+	json_free(list);
+	return text;
+}
+
+static void print_json(FILE *out, const struct json *v)
+{
+	json_print(out, v);
+}
+
+TEST(query_pci_from_the_bus)
+{
+	struct pci_dev nic;
+	struct pci_host *host;
+	char want[1024];
+
+	setup();
+	host = host_with_nic(&nic);
+	machine.pci = host;
+	pci_info_init(&machine);
+	snprintf(want, sizeof(want),
+		 "[{\"bus\": 0, \"devices\": [{\"irq_pin\": 0, \"bus\": 0, "
+		 "\"qdev_id\": \"\", \"slot\": 0, \"class_info\": {\"class\": "
+		 "1536, \"desc\": \"Host bridge\"}, \"id\": {\"device\": 4663, "
+		 "\"subsystem-vendor\": 6900, \"vendor\": 32902, "
+		 "\"subsystem\": 4352}, \"function\": 0, \"regions\": []}, "
+		 "{\"irq_pin\": 1, \"bus\": 0, \"qdev_id\": \"net0\", \"irq\": "
+		 "%u, \"slot\": 3, \"class_info\": {\"class\": 512, \"desc\": "
+		 "\"Ethernet controller\"}, \"id\": {\"device\": 4110, "
+		 "\"subsystem-vendor\": 6900, \"vendor\": 32902, "
+		 "\"subsystem\": 4352}, \"function\": 0, \"regions\": "
+		 "[{\"prefetch\": false, \"mem_type_64\": false, \"bar\": 0, "
+		 "\"size\": 131072, \"address\": 3221225472, \"type\": "
+		 "\"memory\"}, {\"bar\": 1, \"size\": 64, \"address\": 49152, "
+		 "\"type\": \"io\"}]}]}]", mptable_pci_ioapic_pin(3, 0));
+	CHECK_STR(pci_answer(print_json), want);
+	snprintf(want, sizeof(want),
+		 "  Bus  0, device   0, function 0:\n"
+		 "    Host bridge: PCI device 8086:1237\n"
+		 "      PCI subsystem 1af4:1100\n"
+		 "      id \"\"\n"
+		 "  Bus  0, device   3, function 0:\n"
+		 "    Ethernet controller: PCI device 8086:100e\n"
+		 "      PCI subsystem 1af4:1100\n"
+		 "      IRQ %u, pin A\n"
+		 "      BAR0: 32 bit memory at 0xc0000000 [0xc001ffff].\n"
+		 "      BAR1: I/O at 0xc000 [0xc03f].\n"
+		 "      id \"net0\"\n", mptable_pci_ioapic_pin(3, 0));
+	CHECK_STR(pci_answer(hmp_print_pci), want);
+	/* Decoding off: unmapped, as QEMU shows it. */
+	cfg_write(3, PCI_COMMAND, 0, 2);
+	CHECK(strstr(pci_answer(hmp_print_pci),
+		     "      BAR0: 32 bit memory at 0xffffffffffffffff "
+		     "[0x0001fffe].\n"));
+	free_host(host);
+}
+
+TEST(qtree_shows_the_pci_bus)
+{
+	struct pci_dev nic;
+	struct pci_host *host;
+	struct mon_error err;
+	struct json *tree;
+	char *json;
+
+	setup();
+	host = host_with_nic(&nic);
+	machine.pci = host;
+	pci_info_init(&machine);
+	tree = mon_qtree(&mon, &err);
+	json = json_to_string(tree);
+	CHECK(strstr(printed(json, hmp_print_qtree),
+		     "  dev: i440FX-pcihost, id \"\"\n"
+		     "    bus: pci.0\n"
+		     "      type PCI\n"
+		     "      dev: i440FX, id \"\"\n"
+		     "        addr = 00.0\n"
+		     "        class Host bridge, addr 00:00.0, pci id 8086:1237 "
+		     "(sub 1af4:1100)\n"
+		     "      dev: e1000, id \"net0\"\n"
+		     "        addr = 03.0\n"
+		     "        class Ethernet controller, addr 00:03.0, pci id "
+		     "8086:100e (sub 1af4:1100)\n"
+		     "        bar 0: mem at 0xc0000000 [0xc001ffff]\n"
+		     "        bar 1: i/o at 0xc000 [0xc03f]\n"));
+	free(json);
+	json_free(tree);
+	free_host(host);
+}
+
 /* --- HMP without a guest --------------------------------------------------- */
 
 static char *hmp(const char *line)
@@ -474,6 +609,8 @@ int main(void)
 	RUN(info_network_prints_as_qemu);
 	RUN(providers_answer_in_order);
 	RUN(qtree_takes_provider_nodes);
+	RUN(query_pci_from_the_bus);
+	RUN(qtree_shows_the_pci_bus);
 	RUN(hmp_commands_on_an_idle_machine);
 	RUN(hmp_powerdown_help_tells_of_acpi);
 	RUN(qmp_greeting_and_negotiation);
