@@ -51,3 +51,9 @@ bench-blk:
 	scripts/bench-blk.sh
 
 .PHONY: bench-blk
+
+# Monitor round trips (query-status, info cpus) with every vCPU busy.
+bench-monitor:
+	scripts/bench-monitor.sh
+
+.PHONY: bench-monitor

@@ -4,11 +4,14 @@
 #   make fuzz			builds them with clang's libFuzzer and sanitizers
 #   make fuzz-run		runs the virtqueue's for FUZZ_SECONDS (default 60)
 #   make fuzz-inflate-run	runs the DEFLATE decoder's and encoder's
+#   make fuzz-json-run		runs the QMP JSON parser's
 #
-# A corpus grows in build/fuzz/corpus (build/fuzz/corpus-inflate), seeded
-# from tests/fuzz/corpus (tests/fuzz/corpus-inflate); crashing inputs land
-# in build/fuzz/.  The seeds are also replayed, built with gcc and the
-# sanitizers, by `make units` as test_fuzz_corpus (test_fuzz_inflate).
+# A corpus grows in build/fuzz/corpus (build/fuzz/corpus-inflate,
+# build/fuzz/corpus-json), seeded from tests/fuzz/corpus
+# (tests/fuzz/corpus-inflate, tests/fuzz/corpus-json); crashing inputs
+# land in build/fuzz/.  The seeds are also replayed, built with gcc and the
+# sanitizers, by `make units` as test_fuzz_corpus (test_fuzz_inflate,
+# test_fuzz_json).
 
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
@@ -43,9 +46,23 @@ $(BUILD)/tests/test_fuzz_inflate: $(INFLATE_SRCS) tests/fuzz/replay.c \
 		-DFUZZ_CORPUS='"tests/fuzz/corpus-inflate"' -o $@ \
 		$(INFLATE_SRCS) tests/fuzz/replay.c
 
-units: $(BUILD)/tests/test_fuzz_corpus $(BUILD)/tests/test_fuzz_inflate
+JSON_FUZZ_SRCS	:= tests/fuzz/fuzz_json.c src/monitor/json.c
 
-fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_inflate
+$(BUILD)/fuzz/fuzz_json: $(JSON_FUZZ_SRCS) scripts/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(JSON_FUZZ_SRCS)
+
+$(BUILD)/tests/test_fuzz_json: $(JSON_FUZZ_SRCS) tests/fuzz/replay.c \
+		scripts/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus-json"' -o $@ \
+		$(JSON_FUZZ_SRCS) tests/fuzz/replay.c
+
+units: $(BUILD)/tests/test_fuzz_corpus $(BUILD)/tests/test_fuzz_inflate \
+	$(BUILD)/tests/test_fuzz_json
+
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_inflate \
+	$(BUILD)/fuzz/fuzz_json
 
 fuzz-run: fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -59,4 +76,10 @@ fuzz-inflate-run: $(BUILD)/fuzz/fuzz_inflate
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-inflate \
 		tests/fuzz/corpus-inflate
 
-.PHONY: fuzz fuzz-run fuzz-inflate-run
+fuzz-json-run: $(BUILD)/fuzz/fuzz_json
+	@mkdir -p $(BUILD)/fuzz/corpus-json
+	$(BUILD)/fuzz/fuzz_json -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-json \
+		tests/fuzz/corpus-json
+
+.PHONY: fuzz fuzz-run fuzz-inflate-run fuzz-json-run

@@ -13,6 +13,7 @@
 #define KVMLITE_VERSION		"0.1.0"
 #define MACHINE_NAME		"kvmlite"
 #define MAX_SERIAL_PORTS	4
+#define MAX_MONITORS		8
 #define DEFAULT_RAM_SIZE	(128ULL << 20)
 #define MAX_VCPUS		255
 #define NAME_MAX_LEN		256	/* -name strings, with the NUL */
@@ -89,6 +90,20 @@ struct blk_device_config {
 	int slot;		/* -1: the next free one */
 };
 
+/* -monitor (the human monitor) or -qmp, and where it listens or talks. */
+enum monitor_mode {
+	MONITOR_HMP,
+	MONITOR_QMP,
+};
+
+struct monitor_config {
+	enum monitor_mode mode;
+	struct chardev_spec chr;
+	bool mux;		/* shares serial0's stdio, reached with C-a c */
+	const char *opt;	/* "-qmp" as typed, for messages */
+	const char *arg;	/* its argument, as typed */
+};
+
 /* Everything the command line says, validated; nothing opened yet. */
 struct config {
 	uint64_t ram_size;
@@ -115,6 +130,11 @@ struct config {
 	int nr_drives;
 	struct blk_device_config blk[MAX_VIRTIO_BLK];
 	int nr_blk;
+	struct monitor_config monitors[MAX_MONITORS];
+	int nr_monitors;
+	bool start_paused;		/* -S */
+	bool daemonize;
+	const char *pidfile;
 };
 
 enum config_result {

@@ -267,9 +267,19 @@ int pci_host_attach(struct pci_host *host, struct pci_dev *dev, int slot,
 		    char *err, size_t errlen);
 /* Every function back to power-on (machine reset). */
 void pci_host_reset(struct pci_host *host);
+/*
+ * Calls @fn for each function of bus 0 in slot order, the host bridge
+ * first, with config cycles held off; stops at the first non-zero return
+ * and returns it.
+ */
+int pci_host_for_each(struct pci_host *host,
+		      int (*fn)(struct pci_dev *dev, void *opaque),
+		      void *opaque);
 
 struct machine;
 /* The machine's PCI bus: m->pci on its buses, irqchip and KVM. */
 int pci_machine_init(struct machine *m, char *err, size_t errlen);
+/* query-pci, "info pci" and the qtree's PCI part (src/pci/pci_info.c). */
+void pci_info_init(struct machine *m);
 
 #endif

@@ -14,6 +14,15 @@ struct chardev;
 #define UART_COM2_BASE	0x2f8
 #define UART_COM2_IRQ	3
 #define UART_NR_REGS	8
+#define UART_PC_PORTS	4
+
+/* Where a PC has COM1..COM4. */
+struct uart_port {
+	uint16_t base;
+	uint8_t irq;
+};
+
+extern const struct uart_port uart_pc_ports[UART_PC_PORTS];
 
 /*
  * A 16550A UART.  The register model knows nothing of KVM: interrupts go

@@ -2,7 +2,8 @@
 /*
  * -serial argument parsing and the open/attach/close dispatch to the
  * backends.  The forms and messages follow QEMU 7.2's legacy -serial
- * syntax, e.g. "unix:/tmp/s,server,nowait" or "unix:/tmp/s,server=on".
+ * syntax, e.g. "unix:/tmp/s,server,nowait", "unix:/tmp/s,server=on" or
+ * "tcp:127.0.0.1:4444,server=on,wait=off".
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,15 +71,16 @@ static int parse_bool(const char *key, const char *val, bool *out,
 }
 
 /*
- * One "key", "nokey" or "key=value" option of a unix: socket.  Bare and
- * "no" forms are QEMU's legacy short booleans ("server,nowait").
+ * One "key", "nokey" or "key=value" option of a socket.  Bare and "no"
+ * forms are QEMU's legacy short booleans ("server,nowait").  tcp: also
+ * takes nodelay, which kvmlite's sockets always have.
  */
-static int parse_unix_opt(char *opt, bool *server, bool *wait,
-			  bool *wait_given, char *err, size_t errlen)
+static int parse_socket_opt(char *opt, struct chardev_spec *spec,
+			    bool *wait_given, char *err, size_t errlen)
 {
 	char *eq = strchr(opt, '=');
 	const char *val = "on";
-	bool *dst;
+	bool nodelay, *dst;
 
 	if (eq) {
 		*eq = '\0';
@@ -88,10 +90,12 @@ static int parse_unix_opt(char *opt, bool *server, bool *wait,
 		val = "off";
 	}
 	if (!strcmp(opt, "server")) {
-		dst = server;
+		dst = &spec->server;
 	} else if (!strcmp(opt, "wait")) {
-		dst = wait;
+		dst = &spec->wait;
 		*wait_given = true;
+	} else if (!strcmp(opt, "nodelay") && spec->kind == CHARDEV_TCP) {
+		dst = &nodelay;
 	} else {
 		snprintf(err, errlen, "Invalid parameter '%s'", opt);
 		return -1;
@@ -99,13 +103,42 @@ static int parse_unix_opt(char *opt, bool *server, bool *wait,
 	return parse_bool(opt, val, dst, err, errlen);
 }
 
+/* The options after a socket's address; @rest is past the first comma. */
+static int parse_socket_opts(const char *rest, struct chardev_spec *spec,
+			     char *err, size_t errlen)
+{
+	bool wait_given = false;
+	char opt[32];
+
+	spec->server = false;
+	spec->wait = true;
+	while (*rest) {
+		const char *next = next_field(rest, opt, sizeof(opt));
+
+		if (!next) {
+			snprintf(err, errlen, "Invalid parameter '%.*s'",
+				 (int)strcspn(rest, ",="), rest);
+			return -1;
+		}
+		if (parse_socket_opt(opt, spec, &wait_given, err, errlen))
+			return -1;
+		rest = next;
+	}
+	if (!spec->server && wait_given) {
+		snprintf(err, errlen,
+			 "'wait' option is incompatible with socket in client connect mode");
+		return -1;
+	}
+	spec->wait = spec->server && spec->wait;
+	return 0;
+}
+
 static int parse_unix(const char *text, struct chardev_spec *spec,
 		      char *err, size_t errlen)
 {
-	bool server = false, wait = true, wait_given = false;
-	char opt[32];
 	const char *rest;
 
+	spec->kind = CHARDEV_UNIX;
 	rest = next_field(text, spec->path, UNIX_PATH_MAX);
 	if (!rest) {
 		snprintf(err, errlen,
@@ -117,28 +150,76 @@ static int parse_unix(const char *text, struct chardev_spec *spec,
 		snprintf(err, errlen, "chardev: unix: no socket path given");
 		return -1;
 	}
-	while (*rest) {
-		const char *next = next_field(rest, opt, sizeof(opt));
+	return parse_socket_opts(rest, spec, err, errlen);
+}
 
-		if (!next) {
-			snprintf(err, errlen, "Invalid parameter '%.*s'",
-				 (int)strcspn(rest, ",="), rest);
-			return -1;
-		}
-		if (parse_unix_opt(opt, &server, &wait, &wait_given, err,
-				   errlen))
-			return -1;
-		rest = next;
+/* "[host]:port", the host possibly in brackets (IPv6). */
+static int parse_inet_address(const char *addr, size_t len,
+			      struct chardev_spec *spec)
+{
+	const char *colon = memrchr(addr, ':', len);
+	size_t host_len, port_len;
+
+	if (!colon)
+		return -1;
+	host_len = colon - addr;
+	port_len = len - host_len - 1;
+	if (host_len >= 2 && addr[0] == '[' && addr[host_len - 1] == ']') {
+		addr++;
+		host_len -= 2;
 	}
-	if (!server && wait_given) {
-		snprintf(err, errlen,
-			 "'wait' option is incompatible with socket in client connect mode");
+	if (host_len >= sizeof(spec->host) || !port_len ||
+	    port_len >= sizeof(spec->port) ||
+	    strspn(colon + 1, "0123456789") < port_len)
+		return -1;
+	memcpy(spec->host, addr, host_len);
+	spec->host[host_len] = '\0';
+	memcpy(spec->port, colon + 1, port_len);
+	spec->port[port_len] = '\0';
+	return 0;
+}
+
+static int parse_tcp(const char *text, struct chardev_spec *spec,
+		     char *err, size_t errlen)
+{
+	size_t len = strcspn(text, ",");
+
+	spec->kind = CHARDEV_TCP;
+	if (parse_inet_address(text, len, spec)) {
+		snprintf(err, errlen, "error parsing address '%.*s'", (int)len,
+			 text);
 		return -1;
 	}
-	spec->kind = CHARDEV_UNIX;
-	spec->server = server;
-	spec->wait = server && wait;
-	return 0;
+	return parse_socket_opts(text[len] ? text + len + 1 : text + len, spec,
+				 err, errlen);
+}
+
+static int parse_prefixed(const char *text, struct chardev_spec *spec,
+			  char *err, size_t errlen)
+{
+	static const struct {
+		const char *prefix;
+		int (*parse)(const char *rest, struct chardev_spec *spec,
+			     char *err, size_t errlen);
+	} forms[] = {
+		{ "file:", parse_file },
+		{ "unix:", parse_unix },
+		{ "tcp:", parse_tcp },
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		n = strlen(forms[i].prefix);
+		if (strncmp(text, forms[i].prefix, n))
+			continue;
+		if (forms[i].parse(text + n, spec, err, errlen)) {
+			memset(spec, 0, sizeof(*spec));
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "'%s' is not a valid char driver", text);
+	return -1;
 }
 
 int chardev_parse(const char *text, struct chardev_spec *spec, char *err,
@@ -156,23 +237,24 @@ int chardev_parse(const char *text, struct chardev_spec *spec, char *err,
 	size_t i;
 
 	memset(spec, 0, sizeof(*spec));
+	/* kvmlite multiplexes the monitor with the escapes of stdio only. */
+	if (!strncmp(text, "mon:", 4)) {
+		if (strcmp(text + 4, "stdio")) {
+			snprintf(err, errlen, "'%s': kvmlite shares the monitor with stdio only (mon:stdio)",
+				 text);
+			return -1;
+		}
+		spec->kind = CHARDEV_STDIO;
+		spec->mux_escapes = spec->mux_monitor = true;
+		return 0;
+	}
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		if (!strcmp(text, plain[i].name)) {
 			spec->kind = plain[i].kind;
 			return 0;
 		}
 	}
-	if (!strncmp(text, "file:", 5))
-		return parse_file(text + 5, spec, err, errlen);
-	if (!strncmp(text, "unix:", 5)) {
-		if (parse_unix(text + 5, spec, err, errlen)) {
-			memset(spec, 0, sizeof(*spec));
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "'%s' is not a valid char driver", text);
-	return -1;
+	return parse_prefixed(text, spec, err, errlen);
 }
 
 struct chardev *chardev_open(const struct chardev_spec *spec,
@@ -190,7 +272,8 @@ struct chardev *chardev_open(const struct chardev_spec *spec,
 	case CHARDEV_PTY:
 		return chardev_pty_open(label, loop, err, errlen);
 	case CHARDEV_UNIX:
-		return chardev_unix_open(spec, label, loop, err, errlen);
+	case CHARDEV_TCP:
+		return chardev_socket_open(spec, label, loop, err, errlen);
 	case CHARDEV_NONE:
 		break;
 	}
@@ -217,6 +300,13 @@ void chardev_attach(struct chardev *chr, const struct chardev_frontend *fe)
 	__atomic_store_n(&chr->fe.can_receive, fe->can_receive,
 			 __ATOMIC_RELEASE);
 	chardev_accept_input(chr);
+}
+
+int chardev_mux_attach(struct chardev *chr, const struct chardev_frontend *fe)
+{
+	if (!chr->ops->mux_attach)
+		return -1;
+	return chr->ops->mux_attach(chr, fe);
 }
 
 void chardev_close(struct chardev *chr)

@@ -60,8 +60,8 @@ struct chardev *chardev_file_open(const struct chardev_spec *spec,
 				  size_t errlen);
 struct chardev *chardev_pty_open(const char *label, struct ioloop *loop,
 				 char *err, size_t errlen);
-struct chardev *chardev_unix_open(const struct chardev_spec *spec,
-				  const char *label, struct ioloop *loop,
-				  char *err, size_t errlen);
+struct chardev *chardev_socket_open(const struct chardev_spec *spec,
+				    const char *label, struct ioloop *loop,
+				    char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * "stdio": guest output to stdout, stdin to the guest, and under
- * -nographic the Ctrl-A escapes.
+ * -nographic the Ctrl-A escapes.  With a monitor attached as a second
+ * frontend (chardev_mux_attach), C-a c switches stdin between the two,
+ * as QEMU's mux does; output from both goes to stdout as it comes.
  *
  * A terminal on stdin is put in raw mode.  Plain -serial stdio keeps ISIG
  * so that Ctrl-C still kills kvmlite; -nographic clears it so that Ctrl-C
@@ -32,6 +34,13 @@ const char chardev_escape_help[] =
 	"C-a x    exit emulator\n\r"
 	"C-a C-a  sends C-a\n\r";
 
+const char chardev_escape_help_monitor[] =
+	"\n\r"
+	"C-a h    print this help\n\r"
+	"C-a x    exit emulator\n\r"
+	"C-a c    switch between console and monitor\n\r"
+	"C-a C-a  sends C-a\n\r";
+
 enum chardev_escape_action chardev_escape_feed(struct chardev_escape *esc,
 					       unsigned char c)
 {
@@ -50,6 +59,8 @@ enum chardev_escape_action chardev_escape_feed(struct chardev_escape *esc,
 		return CHARDEV_ESCAPE_HELP;
 	case 'x':
 		return CHARDEV_ESCAPE_QUIT;
+	case 'c':
+		return CHARDEV_ESCAPE_FOCUS;
 	default:
 		return CHARDEV_ESCAPE_NONE;
 	}
@@ -155,6 +166,9 @@ struct stdio_chardev {
 	bool mux;
 	struct chardev_escape esc;
 	struct chardev_host host;
+	/* The frontend without input now (C-a c swaps it with chr.fe). */
+	struct chardev_frontend other;
+	bool has_other;
 	int evfd;		/* stands in for an unpollable stdin, or -1 */
 };
 
@@ -177,7 +191,31 @@ static void stdio_print(struct stdio_chardev *s, const char *msg)
 	stdio_write(&s->chr, msg, strlen(msg));
 }
 
-/* Runs the -nographic escapes over host input before the guest sees it. */
+static void stdio_notify_focus(const struct chardev_frontend *fe, bool in)
+{
+	if (fe->focus)
+		fe->focus(fe->opaque, in);
+}
+
+/*
+ * C-a c: input goes to the other frontend from the next byte on.  The
+ * frontends are swapped on the I/O thread, the only reader of chr.fe
+ * besides attach.
+ */
+static void stdio_switch_focus(struct stdio_chardev *s)
+{
+	struct chardev_frontend old = s->chr.fe;
+
+	if (!s->has_other)
+		return;
+	s->chr.fe = s->other;
+	s->other = old;
+	stdio_notify_focus(&s->other, false);
+	stdio_notify_focus(&s->chr.fe, true);
+	chardev_input_resume(&s->in);
+}
+
+/* Runs the -nographic escapes over host input before a frontend sees it. */
 static void stdio_deliver(struct chardev_input *in, const unsigned char *buf,
 			  size_t len)
 {
@@ -195,18 +233,38 @@ static void stdio_deliver(struct chardev_input *in, const unsigned char *buf,
 			out[n++] = buf[i];
 			break;
 		case CHARDEV_ESCAPE_HELP:
-			stdio_print(s, chardev_escape_help);
+			stdio_print(s, s->has_other ?
+				    chardev_escape_help_monitor :
+				    chardev_escape_help);
 			break;
 		case CHARDEV_ESCAPE_QUIT:
 			stdio_print(s, PROGRAM_NAME ": Terminated\n\r");
 			s->host.quit(s->host.opaque);
 			return;
+		case CHARDEV_ESCAPE_FOCUS:
+			if (n)
+				chardev_input_deliver(in, out, n);
+			n = 0;
+			stdio_switch_focus(s);
+			break;
 		case CHARDEV_ESCAPE_NONE:
 			break;
 		}
 	}
 	if (n)
 		chardev_input_deliver(in, out, n);
+}
+
+static int stdio_mux_attach(struct chardev *chr,
+			    const struct chardev_frontend *fe)
+{
+	struct stdio_chardev *s = container_of(chr, struct stdio_chardev, chr);
+
+	if (!s->mux || s->has_other)
+		return -1;
+	s->other = *fe;
+	s->has_other = true;
+	return 0;
 }
 
 /* QEMU keeps running when stdin ends; only stop polling it. */
@@ -238,6 +296,7 @@ static void stdio_close(struct chardev *chr)
 static const struct chardev_ops stdio_ops = {
 	.write = stdio_write,
 	.accept_input = stdio_accept_input,
+	.mux_attach = stdio_mux_attach,
 	.close = stdio_close,
 };
 

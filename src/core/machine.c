@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The machine: guest RAM, the buses and devices, the vCPUs, and the
- * lifecycle that resets or ends them.  Requests to reset or exit can come
- * from any thread; the main thread carries them out with every vCPU
- * parked, so no device is in use while it is reset.
+ * The machine: guest RAM, the buses and devices and the vCPUs, set up
+ * from the configuration.  Running it, resetting it and ending it is
+ * src/core/lifecycle.c's part.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -31,27 +30,68 @@
 
 #define KVM_DEVICE	"/dev/kvm"
 #define MIN_RAM_SIZE	(2ULL << 20)
-#define PARK_TIMEOUT_S	2
 
-static const struct {
-	uint16_t base;
-	uint8_t irq;
-} serial_ports[MAX_SERIAL_PORTS] = {
-	{ UART_COM1_BASE, UART_COM1_IRQ }, { UART_COM2_BASE, UART_COM2_IRQ },
-	{ 0x3e8, 4 }, { 0x2e8, 3 },
-};
+static void hook_add(struct machine_hook **list, void (*fn)(void *opaque),
+		     void *opaque)
+{
+	struct machine_hook *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return;
+	h->fn = fn;
+	h->opaque = opaque;
+	h->next = *list;
+	*list = h;
+}
 
 void machine_add_reset(struct machine *m, void (*reset)(void *opaque),
 		       void *opaque)
 {
-	struct device_reset *r = calloc(1, sizeof(*r));
+	hook_add(&m->resets, reset, opaque);
+}
 
-	if (!r)
+void machine_add_exit_hook(struct machine *m, void (*fn)(void *opaque),
+			   void *opaque)
+{
+	hook_add(&m->exit_hooks, fn, opaque);
+}
+
+void machine_add_powerdown(struct machine *m, void (*fn)(void *opaque),
+			   void *opaque)
+{
+	hook_add(&m->powerdown_hooks, fn, opaque);
+}
+
+void machine_add_listener(struct machine *m,
+			  void (*fn)(void *opaque,
+				     const struct machine_event *ev),
+			  void *opaque)
+{
+	struct machine_listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
 		return;
-	r->reset = reset;
-	r->opaque = opaque;
-	r->next = m->resets;
-	m->resets = r;
+	l->fn = fn;
+	l->opaque = opaque;
+	l->next = m->listeners;
+	m->listeners = l;
+}
+
+/* Providers answer in the order they were added. */
+void machine_add_info(struct machine *m, enum machine_info what,
+		      machine_info_fn fn, void *opaque)
+{
+	struct machine_info_provider *p = calloc(1, sizeof(*p)), **tail;
+
+	if (!p || what >= MACHINE_INFO_COUNT) {
+		free(p);
+		return;
+	}
+	p->fn = fn;
+	p->opaque = opaque;
+	for (tail = &m->info[what]; *tail; tail = &(*tail)->next)
+		;
+	*tail = p;
 }
 
 static void uart_reset_hook(void *opaque)
@@ -77,9 +117,9 @@ static int serial_init(struct machine *m, int i, char *err, size_t errlen)
 	if (!chr)
 		return -1;
 	m->serial_chr[i] = chr;
-	uart = uart_new(irqchip_isa_line(m->irqchip, serial_ports[i].irq),
+	uart = uart_new(irqchip_isa_line(m->irqchip, uart_pc_ports[i].irq),
 			chr);
-	if (!uart || bus_register(m->pio, serial_ports[i].base, UART_NR_REGS,
+	if (!uart || bus_register(m->pio, uart_pc_ports[i].base, UART_NR_REGS,
 				  uart_io, uart, "serial")) {
 		snprintf(err, errlen, "%s: cannot create the UART", label);
 		return -1;
@@ -350,6 +390,9 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
+	m->signal_fd = -1;
+	m->run_state = cfg->start_paused ? RUN_STATE_PRELAUNCH :
+		       RUN_STATE_RUNNING;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	if (check_pinning(cfg, err, errlen) ||
@@ -379,66 +422,9 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	return vcpus_init(m, err, errlen);
 }
 
-static void kick_all(struct machine *m)
+int machine_reset(struct machine *m)
 {
-	int i;
-
-	for (i = 0; i < m->nr_vcpus; i++)
-		vcpu_kick(&m->vcpus[i]);
-}
-
-/* Called with m->lock held: asks every vCPU to park. */
-static void pause_vcpus_locked(struct machine *m)
-{
-	__atomic_store_n(&m->pause, true, __ATOMIC_RELEASE);
-	kick_all(m);
-	pthread_cond_broadcast(&m->cond);
-}
-
-void machine_request_exit(struct machine *m, int status)
-{
-	pthread_mutex_lock(&m->lock);
-	if (m->request != MACHINE_EXIT) {
-		m->request = MACHINE_EXIT;
-		m->exit_status = status;
-		pause_vcpus_locked(m);
-	}
-	pthread_mutex_unlock(&m->lock);
-}
-
-void machine_request_reset(struct machine *m)
-{
-	/* -no-reboot: a guest reset ends kvmlite cleanly, as in QEMU. */
-	if (m->cfg->no_reboot) {
-		machine_request_exit(m, 0);
-		return;
-	}
-	pthread_mutex_lock(&m->lock);
-	if (m->request == MACHINE_RUNNING) {
-		m->request = MACHINE_RESET;
-		pause_vcpus_locked(m);
-	}
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* Waits, with m->lock held, until every vCPU is parked. */
-static int wait_parked_locked(struct machine *m)
-{
-	struct timespec deadline;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += PARK_TIMEOUT_S;
-	while (m->nr_parked < m->nr_vcpus) {
-		if (pthread_cond_timedwait(&m->cond, &m->lock, &deadline) ==
-		    ETIMEDOUT)
-			return -1;
-	}
-	return 0;
-}
-
-static int machine_reset(struct machine *m)
-{
-	struct device_reset *r;
+	struct machine_hook *r;
 	char err[256];
 	int i;
 
@@ -452,7 +438,7 @@ static int machine_reset(struct machine *m)
 		return -1;
 	}
 	for (r = m->resets; r; r = r->next)
-		r->reset(r->opaque);
+		r->fn(r->opaque);
 	for (i = 0; i < m->nr_vcpus; i++) {
 		if (vcpu_reset(&m->vcpus[i])) {
 			error_report("reset of vCPU %d: %s", i,
@@ -461,55 +447,6 @@ static int machine_reset(struct machine *m)
 		}
 	}
 	return 0;
-}
-
-static int start_threads(struct machine *m)
-{
-	int i;
-
-	if (ioloop_start(m->ioloop) ||
-	    (m->cfg->pin_io >= 0 && ioloop_pin(m->ioloop, m->cfg->pin_io))) {
-		error_report("cannot start the I/O thread");
-		return -1;
-	}
-	for (i = 0; i < m->nr_vcpus; i++) {
-		if (vcpu_start(&m->vcpus[i])) {
-			error_report("cannot start vCPU %d thread", i);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int machine_run(struct machine *m)
-{
-	int status;
-
-	if (start_threads(m))
-		return 1;
-	pthread_mutex_lock(&m->lock);
-	for (;;) {
-		while (m->request == MACHINE_RUNNING)
-			pthread_cond_wait(&m->cond, &m->lock);
-		if (wait_parked_locked(m) && m->request == MACHINE_RESET) {
-			error_report("reset: a vCPU did not stop");
-			m->request = MACHINE_EXIT;
-			m->exit_status = 1;
-		}
-		if (m->request == MACHINE_EXIT)
-			break;
-		if (machine_reset(m)) {
-			m->request = MACHINE_EXIT;
-			m->exit_status = 1;
-			break;
-		}
-		m->request = MACHINE_RUNNING;
-		__atomic_store_n(&m->pause, false, __ATOMIC_RELEASE);
-		pthread_cond_broadcast(&m->cond);
-	}
-	status = m->exit_status;
-	pthread_mutex_unlock(&m->lock);
-	return status;
 }
 
 void machine_close(struct machine *m)

@@ -30,6 +30,9 @@ struct parse_ctx {
 	struct mem_args mem;
 	struct smp_args smp;
 	bool serial_given;	/* even "-serial none" drops the default */
+	const char *serial_stdio;	/* the -serial argument on stdio */
+	bool monitor_given;	/* even "-monitor none" drops the default */
+	bool no_defaults;	/* -nodefaults */
 	bool kvm_requested;	/* so a tcg fallback after it is harmless */
 	bool accel_option;	/* -accel */
 	bool machine_accel;	/* -machine accel= or -enable-kvm */
@@ -665,7 +668,91 @@ static int handle_serial(struct parse_ctx *ctx, const char *arg)
 	if (spec.kind == CHARDEV_STDIO && stdio_in_use(cfg))
 		return fail(ctx, arg,
 			    "cannot use stdio by multiple character devices");
+	if (spec.kind == CHARDEV_STDIO)
+		ctx->serial_stdio = arg;
+	/* As in QEMU, "mon:" stands for the default monitor. */
+	if (spec.mux_monitor)
+		ctx->monitor_given = true;
 	cfg->serial[cfg->nr_serial++] = spec;
+	return 0;
+}
+
+/* --- -monitor, -qmp ----------------------------------------------------- */
+
+static struct monitor_config *add_monitor(struct config *cfg,
+					  enum monitor_mode mode,
+					  const struct chardev_spec *spec)
+{
+	struct monitor_config *mon;
+
+	if (cfg->nr_monitors == MAX_MONITORS)
+		return NULL;
+	mon = &cfg->monitors[cfg->nr_monitors++];
+	memset(mon, 0, sizeof(*mon));
+	mon->mode = mode;
+	mon->chr = *spec;
+	return mon;
+}
+
+static int handle_monitor_mode(struct parse_ctx *ctx, const char *arg,
+			       enum monitor_mode mode)
+{
+	struct monitor_config *mon;
+	struct chardev_spec spec;
+	char msg[512];
+
+	ctx->monitor_given = true;
+	if (chardev_parse(arg, &spec, msg, sizeof(msg)))
+		return fail(ctx, arg, "%s", msg);
+	if (spec.mux_monitor)
+		return fail(ctx, arg, "mon: is for -serial, to share it with the monitor");
+	if (spec.kind == CHARDEV_NONE || spec.kind == CHARDEV_NULL)
+		return 0;
+	mon = add_monitor(ctx->cfg, mode, &spec);
+	if (!mon)
+		return fail(ctx, arg, "too many monitors (kvmlite has %d)",
+			    MAX_MONITORS);
+	mon->opt = ctx->opt;
+	mon->arg = arg;
+	return 0;
+}
+
+static int handle_monitor(struct parse_ctx *ctx, const char *arg)
+{
+	return handle_monitor_mode(ctx, arg, MONITOR_HMP);
+}
+
+static int handle_qmp(struct parse_ctx *ctx, const char *arg)
+{
+	return handle_monitor_mode(ctx, arg, MONITOR_QMP);
+}
+
+/* --- -S, -daemonize, -pidfile, -nodefaults ------------------------------ */
+
+static int handle_start_paused(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->cfg->start_paused = true;
+	return 0;
+}
+
+static int handle_daemonize(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->cfg->daemonize = true;
+	return 0;
+}
+
+static int handle_pidfile(struct parse_ctx *ctx, const char *arg)
+{
+	ctx->cfg->pidfile = arg;
+	return 0;
+}
+
+static int handle_nodefaults(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->no_defaults = true;
 	return 0;
 }
 
@@ -901,7 +988,13 @@ static const struct option options[] = {
 	{ "display", true, handle_display, "-display none",
 	  "no display (kvmlite has no graphical console)" },
 	{ "serial", true, handle_serial, "-serial dev",
-	  "serial port: stdio, null, none, pty, file:path, unix:path[,server[,nowait]]; up to 4" },
+	  "serial port: stdio, mon:stdio, null, none, pty, file:path, unix:path[,server[,nowait]], tcp:[host]:port[,server=on][,wait=off]; up to 4" },
+	{ "monitor", true, handle_monitor, "-monitor dev",
+	  "human monitor on dev: stdio, pty, none, unix:path[,server[,nowait]], tcp:[host]:port[,server=on][,wait=off]" },
+	{ "qmp", true, handle_qmp, "-qmp dev",
+	  "QMP monitor on dev, as for -monitor; servers take several clients" },
+	{ "nodefaults", false, handle_nodefaults, "-nodefaults",
+	  "no default serial port and no default monitor" },
 	{ "device", true, handle_device,
 	  "-device isa-debug-exit[,iobase=port][,iosize=n]",
 	  "port that exits kvmlite with status (value << 1) | 1 (default 0x501)" },
@@ -918,6 +1011,12 @@ static const struct option options[] = {
 	{ "hdd", true, handle_hd, NULL, NULL },
 	{ "no-reboot", false, handle_no_reboot, "-no-reboot",
 	  "exit instead of rebooting" },
+	{ "S", false, handle_start_paused, "-S",
+	  "do not start the vCPUs until the monitor says cont" },
+	{ "daemonize", false, handle_daemonize, "-daemonize",
+	  "run in the background once the VM is set up" },
+	{ "pidfile", true, handle_pidfile, "-pidfile file",
+	  "write the process ID to file, locked while kvmlite runs" },
 	{ "d", true, handle_log_items, "-d item[,...]",
 	  "log the given items (use '-d help' for a list)" },
 	{ "D", true, handle_log_file, "-D logfile",
@@ -1005,20 +1104,112 @@ static int run_options(struct parse_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-/* No -serial at all: COM1 on stdio, there being no graphical console. */
+/*
+ * No -serial at all: COM1 on stdio, there being no graphical console.
+ * Where QEMU's default would be an invisible graphical console (with
+ * -daemonize, or a monitor on stdio without -nographic), it goes to null.
+ */
 static void finish_serial(struct parse_ctx *ctx)
 {
 	struct config *cfg = ctx->cfg;
+	bool stdio_taken = false;
 	int i;
 
-	if (!ctx->serial_given) {
+	for (i = 0; i < cfg->nr_monitors; i++)
+		stdio_taken |= cfg->monitors[i].chr.kind == CHARDEV_STDIO;
+	if (!ctx->serial_given && !ctx->no_defaults) {
 		memset(&cfg->serial[0], 0, sizeof(cfg->serial[0]));
-		cfg->serial[0].kind = CHARDEV_STDIO;
+		cfg->serial[0].kind = cfg->daemonize ||
+				      (stdio_taken && !cfg->nographic) ?
+				      CHARDEV_NULL : CHARDEV_STDIO;
 		cfg->nr_serial = 1;
 	}
 	for (i = 0; i < cfg->nr_serial; i++)
 		if (cfg->serial[i].kind == CHARDEV_STDIO)
-			cfg->serial[i].mux_escapes = cfg->nographic;
+			cfg->serial[i].mux_escapes |= cfg->nographic;
+}
+
+static struct chardev_spec *serial_on_stdio(struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nr_serial; i++)
+		if (cfg->serial[i].kind == CHARDEV_STDIO)
+			return &cfg->serial[i];
+	return NULL;
+}
+
+/*
+ * -nographic's monitor, as QEMU's: on the same stdio as the serial port
+ * (C-a c), or alone on stdio if no serial port is there; "mon:stdio"
+ * asks for the shared one explicitly.
+ */
+static int finish_monitor(struct parse_ctx *ctx)
+{
+	static const struct chardev_spec stdio = { .kind = CHARDEV_STDIO };
+	struct config *cfg = ctx->cfg;
+	struct chardev_spec *serial = serial_on_stdio(cfg);
+	struct monitor_config *mon;
+
+	if (serial && serial->mux_monitor)
+		mon = add_monitor(cfg, MONITOR_HMP, &stdio);
+	else if (cfg->nographic && !ctx->monitor_given && !ctx->no_defaults)
+		mon = add_monitor(cfg, MONITOR_HMP, &stdio);
+	else
+		return 0;
+	if (!mon)
+		return fail(ctx, NULL, "too many monitors (kvmlite has %d)",
+			    MAX_MONITORS);
+	mon->opt = "-monitor";
+	mon->arg = "stdio";
+	mon->mux = serial != NULL;
+	return 0;
+}
+
+/* One user of stdio at most, a shared (muxed) monitor aside. */
+static int check_stdio_users(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	const struct monitor_config *mon, *first = NULL;
+	int i;
+
+	for (i = 0; i < cfg->nr_monitors; i++) {
+		mon = &cfg->monitors[i];
+		if (mon->chr.kind != CHARDEV_STDIO || mon->mux)
+			continue;
+		if (first)
+			return fail(ctx, NULL, "%s %s: cannot use stdio by multiple character devices",
+				    mon->opt, mon->arg);
+		first = mon;
+	}
+	if (!first || !serial_on_stdio(cfg))
+		return 0;
+	if (ctx->serial_stdio)
+		return fail(ctx, NULL, "-serial %s: cannot use stdio by multiple character devices",
+			    ctx->serial_stdio);
+	return fail(ctx, NULL, "cannot use stdio by multiple character devices");
+}
+
+/* QEMU's checks: a daemon has no terminal to talk to. */
+static int check_daemonize(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	int i;
+
+	if (!cfg->daemonize)
+		return 0;
+	if (cfg->nographic && !ctx->no_defaults &&
+	    (!ctx->serial_given || !ctx->monitor_given))
+		return fail(ctx, NULL, "-nographic cannot be used with -daemonize");
+	if (ctx->serial_stdio)
+		return fail(ctx, NULL, "-serial %s: cannot use stdio with -daemonize",
+			    ctx->serial_stdio);
+	for (i = 0; i < cfg->nr_monitors; i++)
+		if (cfg->monitors[i].chr.kind == CHARDEV_STDIO)
+			return fail(ctx, NULL, "%s %s: cannot use stdio with -daemonize",
+				    cfg->monitors[i].opt,
+				    cfg->monitors[i].arg);
+	return 0;
 }
 
 /* What can only be checked once the whole command line is known. */
@@ -1042,8 +1233,12 @@ static int finish(struct parse_ctx *ctx)
 		return fail(ctx, NULL, "-append only allowed with -kernel option");
 	if (cfg->initrd && !cfg->kernel)
 		return fail(ctx, NULL, "-initrd only allowed with -kernel option");
+	if (check_daemonize(ctx))
+		return -1;
 	finish_serial(ctx);
-	return 0;
+	if (finish_monitor(ctx))
+		return -1;
+	return check_stdio_users(ctx);
 }
 
 enum config_result config_parse(struct config *cfg, int argc, char **argv,

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * vCPU threads: one pthread per vCPU running KVM_RUN and dispatching its
- * port and MMIO exits to the buses.  The main thread stops them by
- * setting immediate_exit and sending SIGUSR1, which makes a KVM_RUN in
- * progress, or about to start, return at once.
+ * port and MMIO exits to the buses.  Other threads get a vCPU out of the
+ * guest by publishing what they want (m->pause, vcpu->work), then setting
+ * immediate_exit and sending SIGUSR1, which makes a KVM_RUN in progress,
+ * or about to start, return at once.  The vCPU clears immediate_exit with
+ * a full barrier before it looks at what was published, so a kick that
+ * comes in between is either seen or still makes the next KVM_RUN return.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -18,11 +21,13 @@
 #include <unistd.h>
 
 #include "kvmlite/bus.h"
+#include "kvmlite/cpustate.h"
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
 #include "kvmlite/unimp.h"
 
-#define KICK_SIGNAL SIGUSR1
+#define KICK_SIGNAL	SIGUSR1
+#define RUN_ON_TIMEOUT_S	1
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_ET		(1ULL << 4)
@@ -30,6 +35,14 @@
 #define CR4_PAE		(1ULL << 5)
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
+
+/* A vcpu_run_on() request, on the requester's stack. */
+struct vcpu_work {
+	void (*fn)(struct vcpu *vcpu, void *opaque);
+	void *opaque;
+	bool claimed;		/* the vCPU took it: it will finish it */
+	bool done;
+};
 
 /* What a vCPU looked like when created, for machine reset. */
 struct vcpu_reset_state {
@@ -206,11 +219,17 @@ static void handle_mmio(struct vcpu *vcpu)
 			       run->mmio.is_write);
 }
 
+/* KVM cannot go on with this guest: say why, show where, end. */
 static void guest_failed(struct vcpu *vcpu, const char *what)
 {
+	struct cpu_state st;
+
 	error_report("vCPU %d: %s", vcpu->index, what);
-	vcpu_dump_registers(vcpu, stderr);
-	machine_request_exit(vcpu->machine, 1);
+	if (cpu_state_read(vcpu->fd, &st))
+		fprintf(stderr, "registers unavailable: %s\n", strerror(errno));
+	else
+		cpu_state_print(stderr, &st, false);
+	machine_guest_crashed(vcpu->machine);
 }
 
 static void handle_internal_error(struct vcpu *vcpu)
@@ -252,7 +271,8 @@ static void handle_exit(struct vcpu *vcpu)
 		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
 			machine_request_reset(vcpu->machine);
 		else
-			machine_request_exit(vcpu->machine, 0);
+			machine_request_shutdown(vcpu->machine,
+						 SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		handle_internal_error(vcpu);
@@ -271,18 +291,40 @@ static void handle_exit(struct vcpu *vcpu)
 	}
 }
 
-/* Parks while the main thread has the machine stopped. */
-static void vcpu_park(struct vcpu *vcpu)
+/* Runs the pending vcpu_run_on() request; m->lock held. */
+static void do_work_locked(struct vcpu *vcpu)
+{
+	struct machine *m = vcpu->machine;
+	struct vcpu_work *w = vcpu->work;
+
+	vcpu->work = NULL;
+	w->claimed = true;
+	pthread_mutex_unlock(&m->lock);
+	w->fn(vcpu, w->opaque);
+	pthread_mutex_lock(&m->lock);
+	w->done = true;
+	pthread_cond_broadcast(&m->cond);
+}
+
+/* Serves requests, and stays parked while the machine must not run. */
+static void vcpu_serve(struct vcpu *vcpu)
 {
 	struct machine *m = vcpu->machine;
 
 	pthread_mutex_lock(&m->lock);
-	m->nr_parked++;
-	pthread_cond_broadcast(&m->cond);
-	while (m->pause)
-		pthread_cond_wait(&m->cond, &m->lock);
-	m->nr_parked--;
-	vcpu->run->immediate_exit = 0;
+	if (vcpu->work)
+		do_work_locked(vcpu);
+	if (m->pause) {
+		m->nr_parked++;
+		pthread_cond_broadcast(&m->cond);
+		while (m->pause) {
+			if (vcpu->work)
+				do_work_locked(vcpu);
+			else
+				pthread_cond_wait(&m->cond, &m->lock);
+		}
+		m->nr_parked--;
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -300,19 +342,23 @@ static void *vcpu_thread(void *opaque)
 	 */
 	snprintf(name, sizeof(name), "CPU %d/KVM", vcpu->index);
 	prctl(PR_SET_NAME, name);
-	vcpu->tid = gettid();
+	__atomic_store_n(&vcpu->tid, gettid(), __ATOMIC_RELEASE);
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	for (;;) {
-		if (__atomic_load_n(&m->pause, __ATOMIC_ACQUIRE))
-			vcpu_park(vcpu);
+		if (__atomic_load_n(&m->pause, __ATOMIC_SEQ_CST) ||
+		    __atomic_load_n(&vcpu->work, __ATOMIC_SEQ_CST))
+			vcpu_serve(vcpu);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_store_n(&vcpu->run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
 				continue;
+			}
 			error_report("vCPU %d: KVM_RUN: %s", vcpu->index,
 				     strerror(errno));
-			machine_request_exit(m, 1);
+			machine_request_exit(m, EXIT_STATUS_ERROR);
 			continue;
 		}
 		handle_exit(vcpu);
@@ -349,48 +395,35 @@ int vcpu_start(struct vcpu *vcpu)
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(vcpu->thread, KICK_SIGNAL);
 }
 
-static void dump_segment(FILE *out, const char *name,
-			 const struct kvm_segment *s)
+int vcpu_run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *vcpu, void *opaque),
+		void *opaque)
 {
-	fprintf(out, "%s =%04x %016llx %08x %08x\n", name, s->selector,
-		(unsigned long long)s->base, s->limit,
-		(s->type << 8) | (s->s << 12) | (s->dpl << 13) |
-		(s->present << 15) | (s->avl << 20) | (s->l << 21) |
-		(s->db << 22) | (s->g << 23));
-}
+	struct machine *m = vcpu->machine;
+	struct vcpu_work w = { fn, opaque, false, false };
+	struct timespec deadline;
+	int ret = 0;
 
-void vcpu_dump_registers(struct vcpu *vcpu, FILE *out)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
-		fprintf(out, "registers unavailable: %s\n", strerror(errno));
-		return;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += RUN_ON_TIMEOUT_S;
+	pthread_mutex_lock(&m->lock);
+	__atomic_store_n(&vcpu->work, &w, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&m->cond);
+	vcpu_kick(vcpu);
+	while (!w.done) {
+		if (w.claimed) {
+			pthread_cond_wait(&m->cond, &m->lock);
+		} else if (pthread_cond_timedwait(&m->cond, &m->lock,
+						  &deadline) == ETIMEDOUT &&
+			   !w.claimed) {
+			vcpu->work = NULL;
+			ret = -1;
+			break;
+		}
 	}
-	fprintf(out, "RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n"
-		"RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n"
-		"R8 =%016llx R9 =%016llx R10=%016llx R11=%016llx\n"
-		"R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n"
-		"RIP=%016llx RFL=%08llx\n",
-		r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
-		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
-		r.rip, r.rflags);
-	dump_segment(out, "ES ", &s.es);
-	dump_segment(out, "CS ", &s.cs);
-	dump_segment(out, "SS ", &s.ss);
-	dump_segment(out, "DS ", &s.ds);
-	dump_segment(out, "FS ", &s.fs);
-	dump_segment(out, "GS ", &s.gs);
-	dump_segment(out, "LDT", &s.ldt);
-	dump_segment(out, "TR ", &s.tr);
-	fprintf(out, "GDT=     %016llx %08x\nIDT=     %016llx %08x\n"
-		"CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx\n"
-		"EFER=%016llx\n", s.gdt.base, s.gdt.limit, s.idt.base,
-		s.idt.limit, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
 }

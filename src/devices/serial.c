@@ -425,6 +425,11 @@ void uart_reset(struct uart *u)
 		chardev_accept_input(u->chr);
 }
 
+const struct uart_port uart_pc_ports[UART_PC_PORTS] = {
+	{ UART_COM1_BASE, UART_COM1_IRQ }, { UART_COM2_BASE, UART_COM2_IRQ },
+	{ 0x3e8, 4 }, { 0x2e8, 3 },
+};
+
 struct uart *uart_new(const struct irq_line *irq, struct chardev *chr)
 {
 	struct uart *u = calloc(1, sizeof(*u));

@@ -290,3 +290,18 @@ void pci_host_reset(struct pci_host *host)
 			pci_dev_reset(host->slots[slot]);
 	pthread_mutex_unlock(&host->lock);
 }
+
+int pci_host_for_each(struct pci_host *host,
+		      int (*fn)(struct pci_dev *dev, void *opaque),
+		      void *opaque)
+{
+	unsigned int slot;
+	int ret = 0;
+
+	pthread_mutex_lock(&host->lock);
+	for (slot = 0; slot < PCI_MAX_SLOTS && !ret; slot++)
+		if (host->slots[slot])
+			ret = fn(host->slots[slot], opaque);
+	pthread_mutex_unlock(&host->lock);
+	return ret;
+}

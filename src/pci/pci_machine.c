@@ -82,5 +82,6 @@ int pci_machine_init(struct machine *m, char *err, size_t errlen)
 		return -1;
 	}
 	machine_add_reset(m, host_reset, m->pci);
+	pci_info_init(m);
 	return 0;
 }

@@ -439,13 +439,58 @@ TEST(parse_unix_path_too_long)
 	CHECK_EQ(strlen(spec.path), max);
 }
 
+TEST(parse_tcp_forms)
+{
+	struct chardev_spec spec;
+
+	check_parse_socket(&spec, "tcp:127.0.0.1:4444,server=on,wait=off",
+			   true, false);
+	CHECK_EQ(spec.kind, CHARDEV_TCP);
+	CHECK_STR(spec.host, "127.0.0.1");
+	CHECK_STR(spec.port, "4444");
+	check_parse_socket(&spec, "tcp::5555,server,nowait,nodelay", true,
+			   false);
+	CHECK_STR(spec.host, "");
+	CHECK_STR(spec.port, "5555");
+	check_parse_socket(&spec, "tcp:[::1]:6,server", true, true);
+	CHECK_STR(spec.host, "::1");
+	check_parse_socket(&spec, "tcp:localhost:7", false, false);
+	CHECK_STR(spec.host, "localhost");
+}
+
+TEST(parse_tcp_errors)
+{
+	struct chardev_spec spec;
+
+	check_parse_error(&spec, "tcp:4444", "error parsing address '4444'");
+	check_parse_error(&spec, "tcp:host:,server",
+			  "error parsing address 'host:'");
+	check_parse_error(&spec, "tcp:host:12x", "error parsing address 'host:12x'");
+	check_parse_error(&spec, "tcp:h:1,nowait",
+			  "'wait' option is incompatible with socket in client connect mode");
+	check_parse_error(&spec, "tcp:h:1,server,reconnect=1",
+			  "Invalid parameter 'reconnect'");
+	CHECK_EQ(spec.kind, CHARDEV_NONE);
+}
+
+TEST(parse_mon_stdio)
+{
+	struct chardev_spec spec;
+
+	CHECK_EQ(parse("mon:stdio", &spec), 0);
+	CHECK_EQ(spec.kind, CHARDEV_STDIO);
+	CHECK(spec.mux_escapes && spec.mux_monitor);
+	check_parse_error(&spec, "mon:pty",
+			  "'mon:pty': kvmlite shares the monitor with stdio only (mon:stdio)");
+}
+
 TEST(parse_unknown_driver)
 {
 	struct chardev_spec spec;
 
 	check_parse_error(&spec, "foo", "'foo' is not a valid char driver");
-	check_parse_error(&spec, "tcp:127.0.0.1:4444,server",
-			  "'tcp:127.0.0.1:4444,server' is not a valid char driver");
+	check_parse_error(&spec, "telnet:127.0.0.1:4444,server",
+			  "'telnet:127.0.0.1:4444,server' is not a valid char driver");
 	CHECK_EQ(parse("stdio,signal=off", &spec), -1);
 	check_parse_error(&spec, "", "'' is not a valid char driver");
 }
@@ -505,8 +550,16 @@ TEST(escape_ctrl_a_other_ignored)
 
 	CHECK_EQ(feed_ctrl_a(&esc, 'q'), CHARDEV_ESCAPE_NONE);
 	CHECK_EQ(feed(&esc, 'x'), CHARDEV_ESCAPE_INPUT);
-	CHECK_EQ(feed_ctrl_a(&esc, 'c'), CHARDEV_ESCAPE_NONE);
+	CHECK_EQ(feed_ctrl_a(&esc, 'b'), CHARDEV_ESCAPE_NONE);
 	CHECK_EQ(feed(&esc, 'a'), CHARDEV_ESCAPE_INPUT);
+}
+
+TEST(escape_ctrl_a_c_switches_focus)
+{
+	struct chardev_escape esc = { 0 };
+
+	CHECK_EQ(feed_ctrl_a(&esc, 'c'), CHARDEV_ESCAPE_FOCUS);
+	CHECK_EQ(feed(&esc, 'c'), CHARDEV_ESCAPE_INPUT);
 }
 
 TEST(escape_help_text)
@@ -1304,11 +1357,15 @@ int main(void)
 	RUN(parse_unix_wait_needs_server);
 	RUN(parse_unix_empty_path);
 	RUN(parse_unix_path_too_long);
+	RUN(parse_tcp_forms);
+	RUN(parse_tcp_errors);
+	RUN(parse_mon_stdio);
 	RUN(parse_unknown_driver);
 	RUN(escape_plain_bytes_pass);
 	RUN(escape_ctrl_a_x_quits);
 	RUN(escape_ctrl_a_twice_passes_one);
 	RUN(escape_ctrl_a_h_help);
+	RUN(escape_ctrl_a_c_switches_focus);
 	RUN(escape_ctrl_a_other_ignored);
 	RUN(escape_help_text);
 	RUN(open_none_refused);

@@ -543,6 +543,137 @@ TEST(append_without_kernel)
 		     "rd.img", "-append", "quiet");
 }
 
+/* --- -monitor, -qmp, -S, -daemonize, -pidfile -------------------------- */
+
+TEST(no_monitor_by_default)
+{
+	EXPECT_RUN("-m", "64");
+	CHECK_EQ(cfg.nr_monitors, 0);
+	CHECK(!cfg.start_paused && !cfg.daemonize && !cfg.pidfile);
+}
+
+TEST(qmp_and_monitor_sockets)
+{
+	EXPECT_RUN("-qmp", "unix:/tmp/q.sock,server=on,wait=off", "-qmp",
+		   "tcp:127.0.0.1:4444,server,nowait", "-monitor",
+		   "unix:/tmp/h.sock,server,nowait");
+	CHECK_EQ(cfg.nr_monitors, 3);
+	CHECK_EQ(cfg.monitors[0].mode, MONITOR_QMP);
+	CHECK_EQ(cfg.monitors[0].chr.kind, CHARDEV_UNIX);
+	CHECK_STR(cfg.monitors[0].chr.path, "/tmp/q.sock");
+	CHECK(cfg.monitors[0].chr.server && !cfg.monitors[0].chr.wait);
+	CHECK_STR(cfg.monitors[0].opt, "-qmp");
+	CHECK_EQ(cfg.monitors[1].chr.kind, CHARDEV_TCP);
+	CHECK_STR(cfg.monitors[1].chr.host, "127.0.0.1");
+	CHECK_STR(cfg.monitors[1].chr.port, "4444");
+	CHECK_EQ(cfg.monitors[2].mode, MONITOR_HMP);
+	/* The serial port stays on stdio. */
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_STDIO);
+}
+
+TEST(monitor_errors)
+{
+	EXPECT_ERROR("-qmp foo: 'foo' is not a valid char driver", "-qmp",
+		     "foo");
+	EXPECT_ERROR("-monitor tcp:4444: error parsing address '4444'",
+		     "-monitor", "tcp:4444");
+	EXPECT_ERROR("-qmp mon:stdio: mon: is for -serial, to share it with the monitor",
+		     "-qmp", "mon:stdio");
+	EXPECT_ERROR("-monitor stdio: cannot use stdio by multiple character devices",
+		     "-qmp", "stdio", "-monitor", "stdio");
+}
+
+TEST(monitor_none_and_null_open_nothing)
+{
+	EXPECT_RUN("-monitor", "none", "-qmp", "null");
+	CHECK_EQ(cfg.nr_monitors, 0);
+}
+
+TEST(nographic_monitor_shares_serial_stdio)
+{
+	EXPECT_RUN("-nographic");
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK_EQ(cfg.monitors[0].mode, MONITOR_HMP);
+	CHECK_EQ(cfg.monitors[0].chr.kind, CHARDEV_STDIO);
+	CHECK(cfg.monitors[0].mux);
+	CHECK(cfg.serial[0].mux_escapes);
+	/* Also on an explicit stdio port, where QEMU would refuse. */
+	EXPECT_RUN("-nographic", "-serial", "stdio");
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK(cfg.monitors[0].mux);
+}
+
+TEST(nographic_monitor_alone_without_stdio_serial)
+{
+	EXPECT_RUN("-nographic", "-serial", "none");
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK(!cfg.monitors[0].mux);
+	EXPECT_RUN("-nographic", "-serial", "file:/tmp/x");
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK(!cfg.monitors[0].mux);
+}
+
+TEST(nographic_monitor_given_elsewhere)
+{
+	EXPECT_RUN("-nographic", "-qmp", "unix:/tmp/q,server,nowait");
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK_EQ(cfg.monitors[0].mode, MONITOR_QMP);
+	CHECK(cfg.serial[0].mux_escapes);
+	EXPECT_RUN("-nographic", "-monitor", "none");
+	CHECK_EQ(cfg.nr_monitors, 0);
+	EXPECT_RUN("-nographic", "-nodefaults");
+	CHECK_EQ(cfg.nr_monitors, 0);
+	CHECK_EQ(cfg.nr_serial, 0);
+}
+
+TEST(mon_stdio_shares_serial)
+{
+	EXPECT_RUN("-serial", "mon:stdio");
+	CHECK_EQ(cfg.nr_serial, 1);
+	CHECK(cfg.serial[0].mux_escapes);
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK(cfg.monitors[0].mux);
+	EXPECT_ERROR("-serial mon:pty: 'mon:pty': kvmlite shares the monitor with stdio only (mon:stdio)",
+		     "-serial", "mon:pty");
+}
+
+TEST(monitor_stdio_moves_default_serial)
+{
+	/* QEMU's default serial port is then an invisible console. */
+	EXPECT_RUN("-monitor", "stdio");
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_NULL);
+	CHECK_EQ(cfg.nr_monitors, 1);
+	CHECK(!cfg.monitors[0].mux);
+	EXPECT_ERROR("-serial stdio: cannot use stdio by multiple character devices",
+		     "-monitor", "stdio", "-serial", "stdio");
+	EXPECT_ERROR("cannot use stdio by multiple character devices",
+		     "-nographic", "-monitor", "stdio");
+}
+
+TEST(start_paused_and_pidfile)
+{
+	EXPECT_RUN("-S", "-pidfile", "/tmp/k.pid");
+	CHECK(cfg.start_paused);
+	CHECK_STR(cfg.pidfile, "/tmp/k.pid");
+}
+
+TEST(daemonize_rules)
+{
+	EXPECT_RUN("-daemonize", "-qmp", "unix:/tmp/q,server,nowait");
+	CHECK(cfg.daemonize);
+	CHECK_EQ(cfg.serial[0].kind, CHARDEV_NULL);
+	EXPECT_ERROR("-nographic cannot be used with -daemonize",
+		     "-nographic", "-daemonize");
+	EXPECT_ERROR("-nographic cannot be used with -daemonize",
+		     "-nographic", "-daemonize", "-serial", "null");
+	EXPECT_RUN("-nographic", "-daemonize", "-serial", "null", "-monitor",
+		   "none");
+	EXPECT_ERROR("-serial stdio: cannot use stdio with -daemonize",
+		     "-daemonize", "-serial", "stdio");
+	EXPECT_ERROR("-monitor stdio: cannot use stdio with -daemonize",
+		     "-daemonize", "-monitor", "stdio");
+}
+
 /* --- -serial, -nographic ------------------------------------------------ */
 
 TEST(serial_default_is_stdio_without_escapes)
@@ -1036,8 +1167,9 @@ TEST(unknown_option)
 	EXPECT_ERROR("-: invalid option", "-");
 	EXPECT_ERROR("--: invalid option", "--");
 	EXPECT_ERROR("-enable-kvm=1: invalid option", "-enable-kvm=1");
-	EXPECT_ERROR("-monitor: invalid option", "-monitor", "stdio");
-	EXPECT_ERROR("-qmp: invalid option", "-qmp", "unix:/tmp/q,server");
+	EXPECT_ERROR("-mon: invalid option", "-mon", "chardev=c0");
+	EXPECT_ERROR("-qmp-pretty: invalid option", "-qmp-pretty",
+		     "unix:/tmp/q,server");
 	EXPECT_ERROR("-vga: invalid option", "-vga", "std");
 }
 
@@ -1046,7 +1178,7 @@ TEST(missing_argument)
 	static const char *const opts[] = {
 		"-m", "-smp", "-kernel", "-initrd", "-append", "-serial",
 		"-display", "-name", "-cpu", "-accel", "-machine", "-M",
-		"-device", "-d", "-D",
+		"-device", "-d", "-D", "-monitor", "-qmp", "-pidfile",
 	};
 	char want[64];
 	size_t i;
@@ -1428,6 +1560,17 @@ int main(void)
 	RUN(help_lists_every_option);
 	RUN(help_spellings);
 	RUN(options_checked_before_acting);
+	RUN(no_monitor_by_default);
+	RUN(qmp_and_monitor_sockets);
+	RUN(monitor_errors);
+	RUN(monitor_none_and_null_open_nothing);
+	RUN(nographic_monitor_shares_serial_stdio);
+	RUN(nographic_monitor_alone_without_stdio_serial);
+	RUN(nographic_monitor_given_elsewhere);
+	RUN(mon_stdio_shares_serial);
+	RUN(monitor_stdio_moves_default_serial);
+	RUN(start_paused_and_pidfile);
+	RUN(daemonize_rules);
 	RUN(unknown_option);
 	RUN(missing_argument);
 	RUN(argument_may_start_with_a_dash);
