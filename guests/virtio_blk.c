@@ -461,7 +461,7 @@ static void check_multiqueue(struct disk *d)
 
 	for (q = 0; q < d->nr_queues; q++)
 		r[q] = blk_submit(&d->dev.vq[q], &reqs[q], VIRTIO_BLK_T_IN,
-				  q % d->capacity, buf + q * BLK_SECTOR,
+				  q < d->capacity ? q : 0, buf + q * BLK_SECTOR,
 				  BLK_SECTOR, BLK_SECTOR, false);
 	for (q = 0; q < d->nr_queues; q++)
 		if (!r[q])
@@ -628,7 +628,8 @@ static void check_write_zeroes(struct disk *d, const struct options *o)
 	bool ok;
 
 	if (!o->zero.count || !has(d, VIRTIO_BLK_F_WRITE_ZEROES)) {
-		skip("write_zeroes", o->zero.count ? "not offered" : "no zero=");
+		skip("write_zeroes",
+		     o->zero.count ? "not offered" : "no zero=");
 		return;
 	}
 	r1 = range_request(d, VIRTIO_BLK_T_WRITE_ZEROES, o->zero.start, half,
@@ -660,7 +661,8 @@ static void check_discard(struct disk *d, const struct options *o)
 	bool ok;
 
 	if (!o->discard.count || !has(d, VIRTIO_BLK_F_DISCARD)) {
-		skip("discard", o->discard.count ? "not offered" : "no discard=");
+		skip("discard",
+		     o->discard.count ? "not offered" : "no discard=");
 		return;
 	}
 	r = range_request(d, VIRTIO_BLK_T_DISCARD, o->discard.start,

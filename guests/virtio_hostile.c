@@ -50,7 +50,7 @@ struct attack {
 	const char *name;
 	void (*run)(struct virtq *vq);
 	unsigned int allowed;		/* OUT_* the attack may end in */
-	unsigned int strict;		/* ... on kvmlite (strict on the line) */
+	unsigned int strict;		/* ... under "strict" (kvmlite) */
 };
 
 /* Rings for the attacks that set queues up their own way */
@@ -427,7 +427,8 @@ static void attack_rings_misaligned(struct virtq *vq)
 {
 	if (!virtio_reset(&dev) ||
 	    !bring_up_at(qsize, (uintptr_t)rings.desc + 8,
-			 (uintptr_t)rings.avail + 1, (uintptr_t)rings.used + 2)) {
+			 (uintptr_t)rings.avail + 1,
+			 (uintptr_t)rings.used + 2)) {
 		rings_unreadable = true;
 		return;
 	}

@@ -86,7 +86,7 @@ struct blk_req {
 	uint8_t status;
 	struct virtq *vq;
 	int head;
-	uint32_t in_len;		/* device-writable bytes, status included */
+	uint32_t in_len;		/* device-writable bytes and status */
 };
 
 /*

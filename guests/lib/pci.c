@@ -144,7 +144,7 @@ unsigned int pci_find_cap(unsigned int devfn, unsigned int id,
 
 	if (!(pci_read16(devfn, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 0;
-	pos = after ? pci_read8(devfn, after + 1) : pci_read8(devfn, PCI_CAP_PTR);
+	pos = pci_read8(devfn, after ? after + 1 : PCI_CAP_PTR);
 	for (n = 0; n < PCI_MAX_CAPS && pos >= 0x40; n++) {
 		pos &= ~3U;
 		if (pci_read8(devfn, pos) == id)

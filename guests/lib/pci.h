@@ -65,7 +65,7 @@ void pci_write32(unsigned int devfn, unsigned int reg, uint32_t val);
 int pci_find(bool (*match)(unsigned int devfn, const void *arg),
 	     const void *arg);
 
-/* Offset of the first capability @id after offset @after (0: from the start), or 0 */
+/* The first capability @id after the one at @after (0: the first), or 0 */
 unsigned int pci_find_cap(unsigned int devfn, unsigned int id,
 			  unsigned int after);
 
@@ -79,7 +79,7 @@ int pci_bar(unsigned int devfn, unsigned int bar, uint64_t *addr);
 struct pci_intx {
 	unsigned int ioapic_pin;
 	uint32_t flags;			/* IOAPIC_LEVEL, IOAPIC_ACTIVE_LOW */
-	bool from_mptable;		/* else from the interrupt line register */
+	bool from_mptable;		/* else the interrupt line register */
 };
 
 /*

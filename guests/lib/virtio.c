@@ -16,7 +16,7 @@
 #define PAGE_SIZE		4096
 #define FOUR_GIB		(1ULL << 32)
 #define LAPIC_EOI_ADDR		0xfee000b0
-#define MSI_ADDRESS		0xfee00000	/* fixed delivery to APIC ID 0 */
+#define MSI_ADDRESS		0xfee00000	/* to APIC ID 0 */
 
 /* struct virtio_pci_cap, in PCI configuration space */
 #define VIRTIO_CAP_CFG_TYPE	3
@@ -208,8 +208,9 @@ static int find_caps(struct virtio_dev *dev)
 		if (map_cap(dev, cap, region[type], &len))
 			return -1;
 		if (type == VIRTIO_CAP_NOTIFY)
-			dev->notify_mult = pci_read32(dev->devfn,
-						      cap + VIRTIO_CAP_NOTIFY_MULT);
+			dev->notify_mult =
+				pci_read32(dev->devfn,
+					   cap + VIRTIO_CAP_NOTIFY_MULT);
 		if (type == VIRTIO_CAP_DEVICE)
 			dev->device_len = len;
 	}
@@ -375,7 +376,8 @@ static int setup_msix(struct virtio_dev *dev)
 	common_write16(dev, VIRTIO_COMMON_MSIX, VIRTIO_IRQ_SLOT_CONFIG);
 	vector = common_read16(dev, VIRTIO_COMMON_MSIX);
 	if (vector != VIRTIO_IRQ_SLOT_CONFIG) {
-		printf("virtio: config vector reads 0x%x, expected 0\n", vector);
+		printf("virtio: config vector reads 0x%x, expected 0\n",
+		       vector);
 		return -1;
 	}
 	return 0;
@@ -417,7 +419,8 @@ int virtio_irq_setup(struct virtio_dev *dev, bool msix)
 }
 
 static void virtq_init(struct virtio_dev *dev, struct virtq *vq,
-		       unsigned int index, unsigned int size, uint16_t notify_off)
+		       unsigned int index, unsigned int size,
+		       uint16_t notify_off)
 {
 	memset(vq, 0, sizeof(*vq));
 	vq->dev = dev;
@@ -638,6 +641,11 @@ void virtq_kick(struct virtq *vq)
 	}
 }
 
+static bool needs_reset(struct virtio_dev *dev)
+{
+	return virtio_status(dev) & VIRTIO_STATUS_NEEDS_RESET;
+}
+
 static bool used_ready(struct virtq *vq)
 {
 	return read_once16(&vq->used->idx) != vq->last_used;
@@ -661,7 +669,7 @@ enum virtq_result virtq_wait(struct virtq *vq, uint64_t timeout_us,
 			break;
 		if (!used && now - polled >= poll) {
 			polled = now;
-			if (virtio_status(vq->dev) & VIRTIO_STATUS_NEEDS_RESET) {
+			if (needs_reset(vq->dev)) {
 				result = VIRTQ_NEEDS_RESET;
 				break;
 			}

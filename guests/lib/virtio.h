@@ -67,7 +67,7 @@
 
 #define VIRTIO_MAX_QUEUES		4
 #define VIRTQ_MAX_SIZE			256	/* what the static rings hold */
-#define VIRTQ_INDIRECT_MAX		256	/* entries of a queue's indirect table */
+#define VIRTQ_INDIRECT_MAX		256	/* a queue's indirect table */
 
 #define VIRTIO_IRQ_SLOT_CONFIG		0
 #define VIRTIO_IRQ_SLOTS		(1 + VIRTIO_MAX_QUEUES)
@@ -110,7 +110,7 @@ struct virtq {
 	struct virtq_desc *indirect;	/* VIRTQ_INDIRECT_MAX entries */
 	uint16_t next_desc;		/* where the next chain starts */
 	uint16_t avail_idx;		/* the driver's copy of avail->idx */
-	uint16_t kicked_idx;		/* avail_idx at the last kick decision */
+	uint16_t kicked_idx;		/* avail_idx when last kicked */
 	uint16_t last_used;		/* used entries consumed */
 	unsigned int irq_slot;
 	uint32_t irq_mark;		/* the slot's count at the last kick */

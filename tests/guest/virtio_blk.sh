@@ -34,8 +34,9 @@ crc() {
 
 # The first sector, 8 crossing a page, 64 (one request's worth), the last
 head -c $((SECTORS * 512)) /dev/urandom >"$ORIG"
+LAST=$((SECTORS - 1))
 SUMS="sum=0+1:$(crc "$ORIG" 0 1),7+8:$(crc "$ORIG" 7 8)"
-SUMS+=",1000+64:$(crc "$ORIG" 1000 64),$((SECTORS - 1))+1:$(crc "$ORIG" $((SECTORS - 1)) 1)"
+SUMS+=",1000+64:$(crc "$ORIG" 1000 64),$LAST+1:$(crc "$ORIG" $LAST 1)"
 ARGS="capacity=$SECTORS $SUMS write=$WRITE zero=$ZERO discard=$DISCARD"
 
 # pattern START COUNT: what the guest writes, 16 lines per sector
@@ -125,8 +126,8 @@ disk_case check virtio_blk_hda rw "queues=2 $ARGS" -- $VM -hda "$IMG"
 # QEMU's virtio-blk-pci is transitional (1af4:1001) unless legacy is
 # disabled; the guest drives either through the modern interface.
 disk_case check_qemu qemu_virtio_blk_msix rw \
-	"$ARGS queues=2 serial=$SERIAL" -- $QEMU_PC $DISK \
-	-device virtio-blk-pci,drive=d,num-queues=2,serial=$SERIAL,disable-legacy=on
+	"$ARGS queues=2 serial=$SERIAL" -- $QEMU_PC $DISK -device \
+	virtio-blk-pci,drive=d,num-queues=2,serial=$SERIAL,disable-legacy=on
 disk_case check_qemu qemu_virtio_blk_intx_cache_none rw "irq=intx $ARGS" -- \
 	$QEMU_PC $DISK,cache=none -device virtio-blk-pci,drive=d,num-queues=1
 disk_case check_qemu qemu_virtio_blk_readonly_addr readonly "$RO_ARGS slot=5" \
