@@ -10,7 +10,9 @@
  *   queues=N		the device must have N request queues (default 1)
  *   capacity=N		... and N sectors
  *   serial=S		GET_ID must return S
- *   readonly		the disk is read-only: writes must fail with IOERR
+ *   readonly		the disk is read-only: writes and WRITE_ZEROES must
+ *			fail with IOERR (DISCARD may also succeed, doing
+ *			nothing), and the RO feature must be offered
  *   sum=S+N:CRC[,S+N:CRC...]
  *			sectors S to S+N-1 (N <= 64) have this CRC-32 (the
  *			IEEE one of zlib and gzip, in hex)
