@@ -23,6 +23,7 @@ enum mp_entry_type {
 	MP_LINTR	= 4,
 };
 
+#define MP_INT			0	/* interrupt type: vectored */
 #define MP_PROCESSOR_SIZE	20
 #define MP_OTHER_ENTRY_SIZE	8
 #define MP_CPU_ENABLED		(1U << 0)
@@ -90,11 +91,17 @@ static void add_processor(struct mp_info *info, const uint8_t *e)
 	info->apic_id[info->nr_cpus++] = e[1];
 }
 
-/* Walks the entries of the base table at @cfg. */
-static const char *read_entries(struct mp_info *info, const uint8_t *cfg,
-				uint16_t length, uint16_t count)
+/*
+ * Calls @visit on each entry of the base table at @cfg until it returns
+ * true; stops early, with what was wrong, at an entry it cannot size.
+ */
+static const char *walk_entries(const uint8_t *cfg,
+				bool (*visit)(const uint8_t *e, void *arg),
+				void *arg)
 {
-	const uint8_t *e = cfg + MP_CONFIG_HEADER_SIZE, *end = cfg + length;
+	const uint8_t *e = cfg + MP_CONFIG_HEADER_SIZE;
+	const uint8_t *end = cfg + read16(cfg + 4);
+	uint16_t count = read16(cfg + 34);
 
 	while (count--) {
 		uint32_t size = *e == MP_PROCESSOR ? MP_PROCESSOR_SIZE :
@@ -104,33 +111,98 @@ static const char *read_entries(struct mp_info *info, const uint8_t *cfg,
 			return "unknown entry type";
 		if (e + size > end)
 			return "entries overrun the table length";
-		if (*e == MP_PROCESSOR)
-			add_processor(info, e);
-		info->nr_buses += *e == MP_BUS;
-		info->nr_ioapics += *e == MP_IOAPIC;
-		info->nr_irqs += *e == MP_IOINTR;
+		if (visit(e, arg))
+			break;
 		e += size;
 	}
 	return NULL;
 }
 
-const char *mp_read(struct mp_info *info)
+static bool count_entry(const uint8_t *e, void *arg)
+{
+	struct mp_info *info = arg;
+
+	if (*e == MP_PROCESSOR)
+		add_processor(info, e);
+	info->nr_buses += *e == MP_BUS;
+	info->nr_ioapics += *e == MP_IOAPIC;
+	info->nr_irqs += *e == MP_IOINTR;
+	return false;
+}
+
+/* The base configuration table, or NULL with what was wrong in *@err */
+static const uint8_t *find_config(const char **err)
 {
 	const uint8_t *mpf = find_floating(), *cfg;
 	uint16_t length;
 
+	*err = "no floating pointer";
+	if (!mpf)
+		return NULL;
+	*err = "default configuration, no table";
+	if (mpf[11])
+		return NULL;
+	cfg = (const uint8_t *)(uint64_t)read32(mpf + 4);
+	*err = "no PCMP signature at the floating pointer's address";
+	if (!cfg || memcmp(cfg, "PCMP", 4))
+		return NULL;
+	length = read16(cfg + 4);
+	*err = "bad configuration table length or checksum";
+	if (length < MP_CONFIG_HEADER_SIZE || checksum(cfg, length))
+		return NULL;
+	return cfg;
+}
+
+const char *mp_read(struct mp_info *info)
+{
+	const char *err;
+	const uint8_t *cfg = find_config(&err);
+
 	memset(info, 0, sizeof(*info));
 	info->bsp = -1;
-	if (!mpf)
-		return "no floating pointer";
-	if (mpf[11])
-		return "default configuration, no table";
-	cfg = (const uint8_t *)(uint64_t)read32(mpf + 4);
-	if (!cfg || memcmp(cfg, "PCMP", 4))
-		return "no PCMP signature at the floating pointer's address";
-	length = read16(cfg + 4);
-	if (length < MP_CONFIG_HEADER_SIZE || checksum(cfg, length))
-		return "bad configuration table length or checksum";
+	if (!cfg)
+		return err;
 	info->lapic_addr = read32(cfg + 36);
-	return read_entries(info, cfg, length, read16(cfg + 34));
+	return walk_entries(cfg, count_entry, info);
+}
+
+struct irq_search {
+	const char *bus_type;
+	uint8_t src_irq;
+	int bus_id;			/* of the first bus of bus_type */
+	struct mp_irq_route *route;
+	bool found;
+};
+
+/* Bus entries come before the interrupt entries that name them. */
+static bool match_irq(const uint8_t *e, void *arg)
+{
+	struct irq_search *s = arg;
+
+	if (*e == MP_BUS && s->bus_id < 0 &&
+	    !memcmp(e + 2, s->bus_type, strlen(s->bus_type)))
+		s->bus_id = e[1];
+	if (*e != MP_IOINTR || e[1] != MP_INT || s->bus_id < 0 ||
+	    e[4] != s->bus_id || e[5] != s->src_irq)
+		return false;
+	s->route->flags = read16(e + 2);
+	s->route->ioapic_id = e[6];
+	s->route->ioapic_pin = e[7];
+	s->found = true;
+	return true;
+}
+
+const char *mp_find_irq(const char *bus_type, uint8_t src_irq,
+			struct mp_irq_route *route)
+{
+	struct irq_search s = { bus_type, src_irq, -1, route, false };
+	const char *err;
+	const uint8_t *cfg = find_config(&err);
+
+	if (!cfg)
+		return err;
+	err = walk_entries(cfg, match_irq, &s);
+	if (err)
+		return err;
+	return s.found ? NULL : "no interrupt entry for that source";
 }

@@ -23,4 +23,28 @@ struct mp_info {
  */
 const char *mp_read(struct mp_info *info);
 
+/* I/O interrupt entry flags: polarity in bits 1:0, trigger in bits 3:2 */
+#define MP_IRQ_POLARITY_MASK	0x3
+#define MP_IRQ_ACTIVE_HIGH	0x1
+#define MP_IRQ_ACTIVE_LOW	0x3
+#define MP_IRQ_TRIGGER_MASK	0xc
+#define MP_IRQ_EDGE		0x4
+#define MP_IRQ_LEVEL		0xc
+
+/* Where an I/O interrupt entry sends its source */
+struct mp_irq_route {
+	uint16_t flags;			/* MP_IRQ_*; 0: the bus's default */
+	uint8_t ioapic_id;
+	uint8_t ioapic_pin;
+};
+
+/*
+ * Looks up the vectored interrupt entry for bus IRQ @src_irq of the
+ * first bus whose type starts with @bus_type ("PCI", "ISA"); for PCI the
+ * bus IRQ is (device << 2) | INTx#.  Returns NULL on success, else what
+ * was wrong.
+ */
+const char *mp_find_irq(const char *bus_type, uint8_t src_irq,
+			struct mp_irq_route *route);
+
 #endif /* GUEST_MPTABLE_H */
