@@ -61,6 +61,8 @@ struct machine {
 	struct vcpu *vcpus;
 	int nr_vcpus;
 	struct device_reset *resets;
+	struct device_reset *exit_hooks;	/* last added runs first */
+	int signal_fd;			/* SIGTERM, SIGINT, SIGHUP */
 	struct chardev *serial_chr[MAX_SERIAL_PORTS];
 
 	/* Lifecycle: requests from any thread, served by the main thread. */
@@ -85,6 +87,14 @@ void machine_request_exit(struct machine *m, int status);
 void machine_request_reset(struct machine *m);
 void machine_add_reset(struct machine *m, void (*reset)(void *opaque),
 		       void *opaque);
+/*
+ * Run once when kvmlite ends, however it ends (guest exit, signal, an
+ * error after setup), with no vCPU running: TAP down scripts.
+ */
+void machine_add_exit_hook(struct machine *m, void (*fn)(void *opaque),
+			   void *opaque);
+/* Turns the termination signals into an orderly exit (src/core/signals.c). */
+int machine_catch_signals(struct machine *m);
 
 /* vCPU threads (src/core/vcpu.c). */
 int vcpu_create(struct machine *m, struct vcpu *vcpu, int index, char *err,

@@ -23,6 +23,7 @@
 #include "kvmlite/machine.h"
 #include "kvmlite/mc146818.h"
 #include "kvmlite/mptable.h"
+#include "kvmlite/net.h"
 #include "kvmlite/pci.h"
 #include "kvmlite/serial.h"
 #include "kvmlite/unimp.h"
@@ -39,17 +40,29 @@ static const struct {
 	{ 0x3e8, 4 }, { 0x2e8, 3 },
 };
 
-void machine_add_reset(struct machine *m, void (*reset)(void *opaque),
-		       void *opaque)
+static void hook_add(struct device_reset **list, void (*fn)(void *opaque),
+		     void *opaque)
 {
 	struct device_reset *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return;
-	r->reset = reset;
+	r->reset = fn;
 	r->opaque = opaque;
-	r->next = m->resets;
-	m->resets = r;
+	r->next = *list;
+	*list = r;
+}
+
+void machine_add_reset(struct machine *m, void (*reset)(void *opaque),
+		       void *opaque)
+{
+	hook_add(&m->resets, reset, opaque);
+}
+
+void machine_add_exit_hook(struct machine *m, void (*fn)(void *opaque),
+			   void *opaque)
+{
+	hook_add(&m->exit_hooks, fn, opaque);
 }
 
 static void uart_reset_hook(void *opaque)
@@ -136,7 +149,8 @@ static int devices_init(struct machine *m, char *err, size_t errlen)
 	const struct debug_exit_config *dbg = &m->cfg->debug_exit;
 	int i;
 
-	if (pci_machine_init(m, err, errlen))
+	if (pci_machine_init(m, err, errlen) ||
+	    net_machine_init(m, err, errlen))
 		return -1;
 	for (i = 0; i < m->cfg->nr_serial; i++)
 		if (m->cfg->serial[i].kind != CHARDEV_NONE &&
@@ -296,6 +310,7 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 {
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
+	m->signal_fd = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	if (check_pinning(cfg, err, errlen) ||
@@ -318,6 +333,11 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	if (!m->pio || !m->mmio || !m->ioloop ||
 	    (cfg->log_unimp && !m->unimp)) {
 		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (machine_catch_signals(m)) {
+		snprintf(err, errlen, "cannot catch signals: %s",
+			 strerror(errno));
 		return -1;
 	}
 	if (devices_init(m, err, errlen))
@@ -467,4 +487,11 @@ void machine_close(struct machine *m)
 	for (i = 0; i < MAX_SERIAL_PORTS; i++)
 		if (m->serial_chr[i])
 			chardev_close(m->serial_chr[i]);
+	while (m->exit_hooks) {
+		struct device_reset *h = m->exit_hooks;
+
+		m->exit_hooks = h->next;
+		h->reset(h->opaque);
+		free(h);
+	}
 }

@@ -753,10 +753,37 @@ static int device_props(struct parse_ctx *ctx, const char *arg)
 	return 0;
 }
 
+static int add_debug_exit(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, "driver", false);
+	if (ctx->cfg->debug_exit.enabled)
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"only one " DEBUG_EXIT_DEVICE " device is supported");
+	return device_props(ctx, arg);
+}
+
+static int add_e1000(struct parse_ctx *ctx, const char *arg)
+{
+	return nic_device_add(ctx->cfg, ctx->opt, arg, ctx->err,
+			      ctx->errlen);
+}
+
+/* -device by driver name. */
+static const struct device_model {
+	const char *name;
+	int (*add)(struct parse_ctx *ctx, const char *arg);
+} device_models[] = {
+	{ DEBUG_EXIT_DEVICE, add_debug_exit },
+	{ "e1000", add_e1000 },
+};
+
 static int handle_device(struct parse_ctx *ctx, const char *arg)
 {
 	struct opt_elem driver;
 	struct opt_iter it;
+	size_t i;
 
 	opt_iter_init(&it, ctx->opt, arg, "driver", false);
 	if (find_key(ctx, &it, "driver", &driver))
@@ -764,14 +791,25 @@ static int handle_device(struct parse_ctx *ctx, const char *arg)
 	if (!driver.val)
 		return opt_fail(&it, ctx->err, ctx->errlen,
 				"Parameter 'driver' is missing");
-	if (!val_is(&driver, DEBUG_EXIT_DEVICE))
-		return opt_fail(&it, ctx->err, ctx->errlen,
-				"'%.*s' is not a valid device model name",
-				(int)driver.val_len, driver.val);
-	if (ctx->cfg->debug_exit.enabled)
-		return opt_fail(&it, ctx->err, ctx->errlen,
-				"only one " DEBUG_EXIT_DEVICE " device is supported");
-	return device_props(ctx, arg);
+	for (i = 0; i < sizeof(device_models) / sizeof(device_models[0]); i++)
+		if (val_is(&driver, device_models[i].name))
+			return device_models[i].add(ctx, arg);
+	return opt_fail(&it, ctx->err, ctx->errlen,
+			"'%.*s' is not a valid device model name",
+			(int)driver.val_len, driver.val);
+}
+
+/* --- -netdev, -nic ------------------------------------------------------ */
+
+static int handle_netdev(struct parse_ctx *ctx, const char *arg)
+{
+	return netdev_add(ctx->cfg, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+static int handle_nic(struct parse_ctx *ctx, const char *arg)
+{
+	return nic_shorthand_add(ctx->cfg, ctx->opt, arg, ctx->err,
+				 ctx->errlen);
 }
 
 /* --- -d, -D ------------------------------------------------------------- */
@@ -874,6 +912,12 @@ static const struct option options[] = {
 	{ "device", true, handle_device,
 	  "-device isa-debug-exit[,iobase=port][,iosize=n]",
 	  "port that exits kvmlite with status (value << 1) | 1 (default 0x501)" },
+	{ "netdev", true, handle_netdev,
+	  "-netdev tap,id=str[,ifname=name][,script=file|no][,downscript=file|no][,fd=h]",
+	  "TAP network backend; scripts default to /etc/qemu-ifup and /etc/qemu-ifdown" },
+	{ "nic", true, handle_nic,
+	  "-nic tap[,model=e1000][,mac=addr][,tap options]|none",
+	  "an e1000 NIC with its own TAP backend (-device e1000,netdev=id,mac=addr,addr=slot adds one for a -netdev)" },
 	{ "no-reboot", false, handle_no_reboot, "-no-reboot",
 	  "exit instead of rebooting" },
 	{ "d", true, handle_log_items, "-d item[,...]",
@@ -996,6 +1040,8 @@ static int finish(struct parse_ctx *ctx)
 		return fail(ctx, NULL, "-append only allowed with -kernel option");
 	if (cfg->initrd && !cfg->kernel)
 		return fail(ctx, NULL, "-initrd only allowed with -kernel option");
+	if (net_finish(cfg, ctx->err, ctx->errlen))
+		return -1;
 	finish_serial(ctx);
 	return 0;
 }
