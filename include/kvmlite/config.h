@@ -96,6 +96,7 @@ struct config {
 	struct debug_exit_config debug_exit;
 	const char *log_file;	/* -D */
 	bool log_unimp;		/* -d unimp */
+	bool log_guest_errors;	/* -d guest_errors */
 	int pin_vcpus[MAX_VCPUS];	/* -pin-vcpus: host CPU of vCPU i */
 	int nr_pin_vcpus;		/* 0: no pinning */
 	int pin_io;			/* -pin-io: host CPU, or -1 */

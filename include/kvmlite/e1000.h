@@ -2,6 +2,7 @@
 #ifndef KVMLITE_E1000_H
 #define KVMLITE_E1000_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -36,6 +37,7 @@ struct e1000_params {
 	struct guest_mem *mem;		/* where descriptors and buffers are */
 	struct ioloop *loop;		/* runs the interrupt delay timer */
 	struct netdev *netdev;		/* NULL: frames go nowhere */
+	bool log_guest_errors;		/* -d guest_errors */
 };
 
 /* NULL if out of memory; attach e1000_pci_dev() to a PCI host. */

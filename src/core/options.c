@@ -816,7 +816,13 @@ static int handle_nic(struct parse_ctx *ctx, const char *arg)
 
 static const char log_items_help[] =
 	"Log items (comma separated):\n"
-	"unimp           log guest accesses to unimplemented I/O ports and MMIO\n";
+	"unimp           log guest accesses to unimplemented I/O ports and MMIO\n"
+	"guest_errors    log when the guest gives a device something invalid\n";
+
+static bool log_item_is(const char *p, size_t n, const char *item)
+{
+	return n == strlen(item) && !strncmp(p, item, n);
+}
 
 /* Each -d replaces the previous one's items, as in QEMU. */
 static int handle_log_items(struct parse_ctx *ctx, const char *arg)
@@ -829,12 +835,16 @@ static int handle_log_items(struct parse_ctx *ctx, const char *arg)
 		return 1;
 	}
 	ctx->cfg->log_unimp = false;
+	ctx->cfg->log_guest_errors = false;
 	for (;; p += n + 1) {
 		n = strcspn(p, ",");
-		if (n != strlen("unimp") || strncmp(p, "unimp", n))
-			return fail(ctx, arg, "unknown log item '%.*s' (valid items: unimp)",
+		if (log_item_is(p, n, "unimp"))
+			ctx->cfg->log_unimp = true;
+		else if (log_item_is(p, n, "guest_errors"))
+			ctx->cfg->log_guest_errors = true;
+		else
+			return fail(ctx, arg, "unknown log item '%.*s' (valid items: unimp, guest_errors)",
 				    (int)n, p);
-		ctx->cfg->log_unimp = true;
 		if (!p[n])
 			return 0;
 	}

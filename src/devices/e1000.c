@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvmlite/log.h"
 #include "kvmlite/memory.h"
 #include "kvmlite/timer.h"
 #include "e1000_priv.h"
@@ -29,6 +30,7 @@
 #define ITR_UNIT_NS		256
 #define DELAY_UNIT_NS		1024
 #define DELAY_MASK		0xffffU
+#define MAX_LOGGED_ERRORS	100
 
 /* EEPROM words (SDM 5.6) */
 #define EE_MAC			0x00	/* three words */
@@ -262,10 +264,15 @@ void e1000_count_size(struct e1000 *e, uint32_t bin, uint32_t len)
 	}
 }
 
+/* The first ones go to the -d guest_errors log; a flood would not. */
 void e1000_guest_error(struct e1000 *e, const char *what)
 {
-	(void)what;
 	e->guest_errors++;
+	if (!e->log_guest_errors || e->guest_errors > MAX_LOGGED_ERRORS)
+		return;
+	log_msg("e1000 %02x: %s%s", e->pci.slot, what,
+		e->guest_errors == MAX_LOGGED_ERRORS ?
+		" (further guest errors not logged)" : "");
 }
 
 /*
@@ -752,6 +759,7 @@ struct e1000 *e1000_new(const struct e1000_params *p)
 	e->pci.id = p->id;
 	e->mem = p->mem;
 	e->netdev = p->netdev;
+	e->log_guest_errors = p->log_guest_errors;
 	memcpy(e->mac, p->mac, ETH_ALEN);
 	eeprom_init(e);
 	if (p->loop)

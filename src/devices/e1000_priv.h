@@ -317,6 +317,7 @@ struct e1000 {
 	struct tx_packet tx;
 	uint8_t rx_buf[E1000_MAX_FRAME + FCS_LEN];
 	uint64_t guest_errors;
+	bool log_guest_errors;
 };
 
 /* Registers, with e->lock held. */

@@ -26,6 +26,7 @@ static int add_nic(struct machine *m, const struct nic_config *nic,
 		.mem = &m->mem,
 		.loop = m->ioloop,
 		.netdev = nd,
+		.log_guest_errors = m->cfg->log_guest_errors,
 	};
 	struct e1000 *e = e1000_new(&params);
 	char msg[256];
