@@ -42,6 +42,8 @@
 #define IMS_CAUSES	(E1000_ICR_RXT0 | E1000_ICR_TXDW | E1000_ICR_LSC | \
 			 E1000_ICR_RXO | E1000_ICR_RXDMT0)
 #define EE_SUM		0xbaba
+/* PHY control: 1000 Mb/s full duplex, auto-negotiation (re)started. */
+#define PHY_RESTART_AN	0x1340
 
 struct options {
 	uint8_t mac[ETH_ALEN];
@@ -228,6 +230,7 @@ static void check_phy(struct nic *n)
 	uint16_t id1 = 0, id2 = 0, bmsr = 0;
 	bool ok = !e1000_phy_read(&n->dev, 2, &id1) &&
 		  !e1000_phy_read(&n->dev, 3, &id2) &&
+		  !e1000_phy_write(&n->dev, 0, PHY_RESTART_AN) &&
 		  phy_negotiated(n, &bmsr);
 
 	verdict("phy", ok && id1 == 0x0141 && (id2 & 0xfff0) == 0x0c20 &&
