@@ -290,7 +290,8 @@ bool e1000_ring(struct e1000 *e, uint32_t bal, uint32_t *count,
 
 	if (!len || head >= len / DESC_SIZE || tail >= len / DESC_SIZE ||
 	    !guest_ptr(e->mem, addr, len)) {
-		e1000_guest_error(e, "descriptor ring");
+		e1000_guest_error(e, bal == TDBAL ? "unusable transmit ring" :
+				  "unusable receive ring");
 		return false;
 	}
 	*count = len / DESC_SIZE;

@@ -254,6 +254,8 @@ static enum rx_result to_ring(struct e1000 *e, const uint8_t *f,
 	uint64_t base;
 	uint8_t *desc;
 
+	if (!bsize)
+		e1000_guest_error(e, "reserved receive buffer size");
 	if (!bsize || !e1000_ring(e, RDBAL, &count, &base)) {
 		missed(e);
 		return RX_DROPPED;

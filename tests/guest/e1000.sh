@@ -245,3 +245,24 @@ else
 	echo "SKIP e1000_default_script_missing (no /etc/qemu-ifup or unshare)"
 fi
 KVMLITE=$REAL_KVMLITE
+
+# --- a hostile guest: every attack counted, skipped, and survived ---------
+
+new_ns hostile
+E1000_NS=$NS KVMLITE=$TMP/in-ns check e1000_hostile_rings $GUEST_OK \
+	"done, 0 failed" -- $VM -kernel "$HOSTILE" \
+	-d guest_errors -D "$TMP/guest_errors" \
+	-netdev "tap,id=n0,ifname=kt7,script=$TMP/up.sh,downscript=no" \
+	-device e1000,netdev=n0
+missing=
+for what in "transmit buffer outside RAM" "receive buffer outside RAM" \
+	"impossible TSO context" "context descriptor inside a packet" \
+	"unusable transmit ring" "unusable receive ring" \
+	"reserved receive buffer size" "transmit packet too long"; do
+	grep -q "$what" "$TMP/guest_errors" 2>/dev/null || missing+=" '$what'"
+done
+if [ -z "$missing" ]; then
+	pass e1000_hostile_errors_logged
+else
+	fail e1000_hostile_errors_logged "not logged:$missing"
+fi
