@@ -11,6 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Each target's replay names its own corpus and PASS line. */
+#ifndef CORPUS_DIR
+#define CORPUS_DIR	"tests/fuzz/corpus"
+#endif
+#ifndef REPLAY_NAME
+#define REPLAY_NAME	"fuzz_corpus_replay"
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int replay_file(const char *path)
@@ -40,7 +48,7 @@ static int replay_file(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+	const char *dir = argc > 1 ? argv[1] : CORPUS_DIR;
 	struct dirent *ent;
 	char path[4096];
 	unsigned int n = 0;
@@ -55,7 +63,7 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
 		if (replay_file(path) < 0) {
-			printf("FAIL fuzz_corpus_replay: cannot read %s\n",
+			printf("FAIL " REPLAY_NAME ": cannot read %s\n",
 			       path);
 			closedir(d);
 			return 1;
@@ -63,6 +71,6 @@ int main(int argc, char **argv)
 		n++;
 	}
 	closedir(d);
-	printf("%s fuzz_corpus_replay (%u inputs)\n", n ? "PASS" : "FAIL", n);
+	printf("%s " REPLAY_NAME " (%u inputs)\n", n ? "PASS" : "FAIL", n);
 	return n ? 0 : 1;
 }
