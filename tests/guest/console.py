@@ -180,8 +180,9 @@ def test_signal_restores_terminal():
     status = wait(proc)
     after = pty_modes(master)
     os.close(master)
+    # As QEMU: "terminating on signal 15 from pid N (...)", status 0.
     report("terminal_restored_after_sigterm",
-           status == -signal.SIGTERM and
+           status == 0 and
            after == (termios.ICANON | termios.ECHO | termios.ISIG),
            f"status {status}, modes {after:#x}")
 
