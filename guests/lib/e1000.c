@@ -279,15 +279,22 @@ static void tx_put(struct e1000_dev *d, uint64_t addr, uint32_t lower,
 	d->tx_next = (d->tx_next + 1) % d->tx_count;
 }
 
+int e1000_tx_queue_buf(struct e1000_dev *d, const void *frame, uint16_t len)
+{
+	if (!tx_free(d))
+		return -1;
+	tx_put(d, (uintptr_t)frame, len |
+	       (uint32_t)(E1000_TXD_EOP | E1000_TXD_IFCS | E1000_TXD_RS) << 24,
+	       0);
+	return 0;
+}
+
 int e1000_tx_queue(struct e1000_dev *d, const void *frame, uint16_t len)
 {
 	if (!tx_free(d) || len > TX_BUF)
 		return -1;
 	memcpy(tx_bufs[d->tx_next], frame, len);
-	tx_put(d, (uintptr_t)tx_bufs[d->tx_next], len |
-	       (uint32_t)(E1000_TXD_EOP | E1000_TXD_IFCS | E1000_TXD_RS) << 24,
-	       0);
-	return 0;
+	return e1000_tx_queue_buf(d, tx_bufs[d->tx_next], len);
 }
 
 static uint64_t ctx_offsets(const struct e1000_tx_ctx *c)
@@ -362,15 +369,22 @@ int e1000_rx_poll(struct e1000_dev *d, const uint8_t **frame,
 	return r->length;
 }
 
-void e1000_rx_release(struct e1000_dev *d, unsigned int n)
+void e1000_rx_consume(struct e1000_dev *d)
 {
-	unsigned int i;
+	d->rx[d->rx_next].status = 0;
+	d->rx_next = (d->rx_next + 1) % d->rx_count;
+}
 
-	for (i = 0; i < n; i++) {
-		d->rx[d->rx_next].status = 0;
-		d->rx_next = (d->rx_next + 1) % d->rx_count;
-	}
+void e1000_rx_refill(struct e1000_dev *d)
+{
 	barrier();
 	e1000_write(d, E1000_RDT, (d->rx_next + d->rx_count - 1) %
 		    d->rx_count);
+}
+
+void e1000_rx_release(struct e1000_dev *d, unsigned int n)
+{
+	while (n--)
+		e1000_rx_consume(d);
+	e1000_rx_refill(d);
 }

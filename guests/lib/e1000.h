@@ -186,6 +186,8 @@ int e1000_irq_setup(struct e1000_dev *d, unsigned int vector, uint32_t ims);
  * full.  e1000_tx_kick() moves TDT past everything queued.
  */
 int e1000_tx_queue(struct e1000_dev *d, const void *frame, uint16_t len);
+/* The same without the copy: @frame must stay until it is sent. */
+int e1000_tx_queue_buf(struct e1000_dev *d, const void *frame, uint16_t len);
 /* A context descriptor, then the packet in data descriptors. */
 int e1000_tx_queue_offload(struct e1000_dev *d,
 			   const struct e1000_tx_ctx *ctx, uint8_t popts,
@@ -203,5 +205,8 @@ int e1000_rx_poll(struct e1000_dev *d, const uint8_t **frame,
 		  uint8_t *status, uint8_t *errors, uint64_t us);
 /* Gives @n received buffers back to the device (one RDT write). */
 void e1000_rx_release(struct e1000_dev *d, unsigned int n);
+/* The same in two halves: done with one buffer; hand all back. */
+void e1000_rx_consume(struct e1000_dev *d);
+void e1000_rx_refill(struct e1000_dev *d);
 
 #endif /* GUEST_E1000_H */
