@@ -114,11 +114,19 @@ def main():
         if "e1000: done" in text:
             break
     udp.setblocking(False)
+    raw.setblocking(False)
     try:
         while True:
             data = udp.recv(2048)
             if len(data) == UDP_DATA:
                 received.add(struct.unpack("!I", data[:4])[0])
+    except BlockingIOError:
+        pass
+    try:
+        while True:
+            frame, addr = raw.recvfrom(65536)
+            if addr[2] != socket.PACKET_OUTGOING:
+                check_segment(frame, segments)
     except BlockingIOError:
         pass
     print(f"host: udp_tx received {len(received)}")
