@@ -266,3 +266,25 @@ if [ -z "$missing" ]; then
 else
 	fail e1000_hostile_errors_logged "not logged:$missing"
 fi
+
+# --- scripts/kvmlite-ifup and kvmlite-ifdown with KVMLITE_BRIDGE ----------
+
+new_ns bridge
+ip netns exec "$NS" ip link add kbr0 type bridge
+ip netns exec "$NS" ip link set kbr0 up
+IFUP="script=scripts/kvmlite-ifup,downscript=scripts/kvmlite-ifdown"
+E1000_NS=$NS KVMLITE_BRIDGE=kbr0 KVMLITE=$TMP/in-ns check \
+	e1000_ifup_script_bridge $GUEST_OK "0 failed" -- $VM -kernel "$GUEST" \
+	-append "macs=52:54:00:12:34:56" -netdev tap,id=n0,ifname=kt8,$IFUP \
+	-device e1000,netdev=n0
+# The script's own complaint comes first, then kvmlite's line.
+E1000_NS=$NS KVMLITE_BRIDGE=nosuch KVMLITE=$TMP/in-ns run_vm "$TMP/out" \
+	"$TMP/err" -- $VM -kernel "$GUEST" \
+	-netdev tap,id=n0,ifname=kt8,$IFUP -device e1000,netdev=n0
+if [ "$status" = 1 ] && grep -q "is not a bridge" "$TMP/err" &&
+	grep -q "network script scripts/kvmlite-ifup failed with status 256" \
+		"$TMP/err"; then
+	pass e1000_ifup_script_no_bridge
+else
+	fail e1000_ifup_script_no_bridge "status $status: $(cat "$TMP/err")"
+fi
