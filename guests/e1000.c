@@ -4,7 +4,7 @@
  * check, "e1000: NAME ok|FAIL ...", then exits 0 only if none failed.
  *
  * Command line:
- *   mac=MAC		what the EEPROM must hold (default 52:54:00:12:34:56)
+ *   mac=MAC		what the EEPROM holds (default 52:54:00:12:34:56)
  *   macs=MAC,MAC...	only check that the NICs are there, in this order,
  *			with these EEPROM MACs
  *   ip=A.B.C.D		the guest's address (default 10.0.0.2)

@@ -340,7 +340,7 @@ int guest_main(const struct boot_info *bi)
 		e1000_rings(&dev, RING, RING, RCTL_NORMAL);
 		seen = attacks[i].attack();
 		report(attacks[i].name, seen && recover(),
-		       seen ? "" : "(the device did not react as the SDM says)");
+		       seen ? "" : "(not the SDM's reaction)");
 	}
 	printf("e1000_hostile: done, %u failed\n", nr_failed);
 	return nr_failed ? 1 : 0;

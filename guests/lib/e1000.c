@@ -23,7 +23,7 @@
 #define PHY_ADDR		1
 #define WAIT_US			100000
 #define TX_BUF			2048
-#define TX_CHUNK		4096	/* data descriptor size for offloads */
+#define TX_CHUNK		4096	/* per data descriptor */
 
 volatile uint32_t e1000_irq_count;
 volatile uint32_t e1000_irq_causes;

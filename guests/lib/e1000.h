@@ -120,7 +120,7 @@ struct e1000_rx_desc {
 struct e1000_tx_desc {
 	uint64_t addr;
 	uint32_t lower;		/* length, CSO or DTYP, command */
-	uint32_t upper;		/* status, CSS or POPTS or HDRLEN, special */
+	uint32_t upper;		/* status, CSS/POPTS/HDRLEN, special */
 };
 
 /* The offsets of one context descriptor (SDM 3.3.6). */

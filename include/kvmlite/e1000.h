@@ -34,7 +34,7 @@ struct e1000;
 struct e1000_params {
 	const uint8_t *mac;		/* 6 bytes, for the EEPROM */
 	const char *id;			/* the user's id=, or NULL */
-	struct guest_mem *mem;		/* where descriptors and buffers are */
+	struct guest_mem *mem;		/* descriptors and buffers */
 	struct ioloop *loop;		/* runs the interrupt delay timer */
 	struct netdev *netdev;		/* NULL: frames go nowhere */
 	bool log_guest_errors;		/* -d guest_errors */

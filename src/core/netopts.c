@@ -110,20 +110,16 @@ static int tap_fd(const struct opt_iter *it, const struct opt_elem *e,
 	return 0;
 }
 
-/* Which of ifname=, script=, downscript= were given: invalid with fd=. */
-struct tap_given {
-	bool path_keys;
-};
-
+/* @named_if: ifname=, script= or downscript= seen, invalid with fd=. */
 static int tap_key(const struct opt_iter *it, const struct opt_elem *e,
-		   struct netdev_config *nd, struct tap_given *given,
-		   char *err, size_t errlen)
+		   struct netdev_config *nd, bool *named_if, char *err,
+		   size_t errlen)
 {
 	size_t i;
 
 	if (opt_key_is(e, "type") || opt_key_is(e, "id"))
 		return 0;
-	given->path_keys |= opt_key_is(e, "ifname") ||
+	*named_if |= opt_key_is(e, "ifname") ||
 			    opt_key_is(e, "script") ||
 			    opt_key_is(e, "downscript");
 	if (opt_key_is(e, "ifname"))
@@ -149,17 +145,17 @@ static int tap_keys(struct opt_iter *it, struct netdev_config *nd,
 		    bool (*skip)(const struct opt_elem *e), char *err,
 		    size_t errlen)
 {
-	struct tap_given given = { false };
+	bool named_if = false;
 	struct opt_elem e;
 	int ret;
 
 	while ((ret = opt_next(it, &e, err, errlen)) > 0)
 		if ((!skip || !skip(&e)) &&
-		    tap_key(it, &e, nd, &given, err, errlen))
+		    tap_key(it, &e, nd, &named_if, err, errlen))
 			return -1;
 	if (ret)
 		return -1;
-	if (nd->fd >= 0 && given.path_keys)
+	if (nd->fd >= 0 && named_if)
 		return opt_fail(it, err, errlen,
 				"ifname=, script=, downscript=, vnet_hdr=, helper=, queues=, fds=, and vhostfds= are invalid with fd=");
 	return 0;

@@ -44,8 +44,8 @@
 #define EE_INIT2		0x0f
 #define EE_CHECKSUM		0x3f
 #define EE_SUM			0xbaba
-#define EE_INIT1_SIGNATURE	0x4000	/* bits 15:14 = 01b: valid image */
-#define EE_INIT2_PAUSE		0x3000	/* symmetric and asymmetric pause */
+#define EE_INIT1_SIGNATURE	0x4000	/* bits 15:14 = 01b: valid */
+#define EE_INIT2_PAUSE		0x3000	/* both kinds of pause */
 /* Microwire: a start bit, two opcode bits and six address bits. */
 #define EE_OPCODE_BITS		3
 #define EE_ADDR_BITS		6
@@ -381,7 +381,7 @@ static uint32_t eecd_read(struct e1000 *e)
 	if (e->wire.out)
 		v |= EECD_DO;
 	if (v & EECD_REQ)
-		v |= EECD_GNT;		/* nothing else wants the EEPROM */
+		v |= EECD_GNT;	/* nothing else wants the EEPROM */
 	return v;
 }
 

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kvmlite/e1000.h"
 #include "kvmlite/net.h"
@@ -280,7 +281,7 @@ struct tx_packet {
 	/* TSO: the header, then segments of up to MSS bytes. */
 	uint8_t header[256];
 	uint32_t hdr_len;	/* header bytes gathered */
-	uint32_t sent;		/* payload bytes sent in earlier segments */
+	uint32_t sent;		/* payload in earlier segments */
 	unsigned int segments;
 	uint8_t buf[E1000_MAX_FRAME + VLAN_HLEN];
 };
@@ -352,6 +353,15 @@ static inline void put_be32(uint8_t *p, uint32_t v)
 {
 	put_be16(p, v >> 16);
 	put_be16(p + 2, v);
+}
+
+static inline bool is_broadcast(const uint8_t *addr)
+{
+	static const uint8_t all_ones[ETH_ALEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+
+	return !memcmp(addr, all_ones, ETH_ALEN);
 }
 
 /* e1000.c */

@@ -20,7 +20,7 @@
 #define ETH_P_IPV4		0x0800
 #define IPPROTO_TCP_NR		6
 #define IPPROTO_UDP_NR		17
-#define IP_FRAG_MASK		0x3fff	/* MF and the fragment offset */
+#define IP_FRAG_MASK		0x3fff	/* MF, fragment offset */
 #define UDP_CSUM_OFF		6
 #define LONG_FRAME		1522	/* with FCS, without RCTL.LPE */
 #define IPV4_HLEN_MIN		20
@@ -39,10 +39,6 @@ struct rx_status {
 	uint8_t errors;
 	uint16_t csum;
 	uint16_t special;
-};
-
-static const uint8_t broadcast[ETH_ALEN] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 };
 
 /* --- filters ---------------------------------------------------------- */
@@ -86,7 +82,7 @@ static bool accept_address(struct e1000 *e, const uint8_t *da)
 {
 	uint32_t rctl = e1000_reg(e, RCTL);
 
-	if (!memcmp(da, broadcast, ETH_ALEN))
+	if (is_broadcast(da))
 		return rctl & (RCTL_BAM | RCTL_MPE);
 	if (da[0] & 1)
 		return (rctl & RCTL_MPE) || address_match(e, da) ||
@@ -223,7 +219,7 @@ static void count_received(struct e1000 *e, const uint8_t *f, uint32_t len)
 	e1000_count(e, GPRC, 1);
 	e1000_count_octets(e, GORCL, len);
 	e1000_count_size(e, PRC64, len);
-	if (!memcmp(f, broadcast, ETH_ALEN))
+	if (is_broadcast(f))
 		e1000_count(e, BPRC, 1);
 	else if (f[0] & 1)
 		e1000_count(e, MPRC, 1);

@@ -29,9 +29,9 @@
 
 /* A descriptor as read from the ring, fields in host order. */
 struct tx_desc {
-	uint64_t addr;		/* legacy/data: buffer; context: offsets */
+	uint64_t addr;		/* a buffer, or a context's offsets */
 	uint32_t lower;		/* length, CSO or DTYP, command */
-	uint32_t upper;		/* status, CSS or POPTS or HDRLEN, special */
+	uint32_t upper;		/* status, CSS/POPTS/HDRLEN, special */
 };
 
 static uint8_t desc_cmd(const struct tx_desc *d)
@@ -70,16 +70,12 @@ static void drop_packet(struct e1000 *e, const char *why)
 
 static void count_sent(struct e1000 *e, const uint8_t *frame, uint32_t len)
 {
-	static const uint8_t broadcast[ETH_ALEN] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
-
 	e1000_count(e, TPT, 1);
 	e1000_count(e, GPTC, 1);
 	e1000_count_octets(e, GOTCL, len + FCS_LEN);
 	e1000_count_octets(e, TOTL, len + FCS_LEN);
 	e1000_count_size(e, PTC64, len + FCS_LEN);
-	if (!memcmp(frame, broadcast, ETH_ALEN))
+	if (is_broadcast(frame))
 		e1000_count(e, BPTC, 1);
 	else if (frame[0] & 1)
 		e1000_count(e, MPTC, 1);

@@ -13,7 +13,7 @@
 
 #define RAM_SIZE	0x100000U
 #define MMIO		PCI_MEM32_WINDOW_BASE
-#define RING		0x1000U		/* both rings, 16 descriptors */
+#define RING		0x1000U		/* 16 descriptors */
 #define RX_RING		0x2000U
 #define BUFS		0x10000U
 #define SLOT		1
