@@ -546,8 +546,9 @@ static void check_stats(struct nic *n, unsigned long tso)
 		"gptc %u (sent %u) tpt %u gprc %u gotc %llu tsctc %u bptc %u",
 		gptc, n->frames_sent, tpt, gprc, (unsigned long long)gotc,
 		tsctc, bptc);
+	/* Only transmit counters: the host may send at any moment. */
 	verdict("stats_clear_on_read", !e1000_read(d, E1000_GPTC) &&
-		!e1000_read(d, E1000_GPRC) && !e1000_read(d, E1000_GOTCL) &&
+		!e1000_read(d, E1000_TSCTC) && !e1000_read(d, E1000_GOTCL) &&
 		!e1000_read(d, E1000_GOTCH), "");
 }
 
