@@ -5,6 +5,7 @@
 #   make fuzz-run		runs the virtqueue's for FUZZ_SECONDS (default 60)
 #   make fuzz-inflate-run	runs the DEFLATE decoder's and encoder's
 #   make fuzz-json-run		runs the QMP JSON parser's
+#   make fuzz-e1000-run		runs the e1000 transmit path's
 #
 # A corpus grows in build/fuzz/corpus (build/fuzz/corpus-inflate,
 # build/fuzz/corpus-json), seeded from tests/fuzz/corpus
@@ -43,7 +44,8 @@ $(BUILD)/tests/test_fuzz_inflate: $(INFLATE_SRCS) tests/fuzz/replay.c \
 		scripts/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_CFLAGS) -pthread \
-		-DFUZZ_CORPUS='"tests/fuzz/corpus-inflate"' -o $@ \
+		-DFUZZ_CORPUS='"tests/fuzz/corpus-inflate"' \
+		-DREPLAY_NAME='"fuzz_inflate_replay"' -o $@ \
 		$(INFLATE_SRCS) tests/fuzz/replay.c
 
 JSON_FUZZ_SRCS	:= tests/fuzz/fuzz_json.c src/monitor/json.c
@@ -55,14 +57,38 @@ $(BUILD)/fuzz/fuzz_json: $(JSON_FUZZ_SRCS) scripts/fuzz.mk
 $(BUILD)/tests/test_fuzz_json: $(JSON_FUZZ_SRCS) tests/fuzz/replay.c \
 		scripts/fuzz.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus-json"' -o $@ \
+	$(CC) $(FUZZ_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus-json"' \
+		-DREPLAY_NAME='"fuzz_json_replay"' -o $@ \
 		$(JSON_FUZZ_SRCS) tests/fuzz/replay.c
 
+
+# The e1000 transmit path, with the device and what it needs of the PCI
+# core; its corpus is tests/fuzz/corpus-e1000-tx.
+E1000_FUZZ_SRCS	:= tests/fuzz/fuzz_e1000_tx.c src/devices/e1000.c \
+		   src/devices/e1000_tx.c src/devices/e1000_rx.c \
+		   src/pci/pci.c src/pci/msix.c src/pci/host.c src/bus/bus.c \
+		   src/core/mptable.c src/core/timer.c src/core/ioloop.c \
+		   src/core/log.c src/core/memory.c src/net/checksum.c
+E1000_CORPUS	:= tests/fuzz/corpus-e1000-tx
+
+$(BUILD)/fuzz/fuzz_e1000_tx: $(E1000_FUZZ_SRCS) scripts/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -pthread -fsanitize=fuzzer -o $@ \
+		$(E1000_FUZZ_SRCS)
+
+$(BUILD)/tests/test_fuzz_e1000_tx: $(E1000_FUZZ_SRCS) tests/fuzz/replay.c \
+		scripts/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -pthread -DFUZZ_CORPUS='"$(E1000_CORPUS)"' \
+		-DREPLAY_NAME='"fuzz_e1000_tx_replay"' -o $@ \
+		$(E1000_FUZZ_SRCS) tests/fuzz/replay.c
+
+
 units: $(BUILD)/tests/test_fuzz_corpus $(BUILD)/tests/test_fuzz_inflate \
-	$(BUILD)/tests/test_fuzz_json
+	$(BUILD)/tests/test_fuzz_json $(BUILD)/tests/test_fuzz_e1000_tx
 
 fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_inflate \
-	$(BUILD)/fuzz/fuzz_json
+	$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_e1000_tx
 
 fuzz-run: fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -82,4 +108,12 @@ fuzz-json-run: $(BUILD)/fuzz/fuzz_json
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-json \
 		tests/fuzz/corpus-json
 
-.PHONY: fuzz fuzz-run fuzz-inflate-run fuzz-json-run
+
+fuzz-e1000-run: $(BUILD)/fuzz/fuzz_e1000_tx
+	@mkdir -p $(BUILD)/fuzz/corpus-e1000-tx
+	$(BUILD)/fuzz/fuzz_e1000_tx -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-e1000-tx \
+		$(E1000_CORPUS)
+
+
+.PHONY: fuzz fuzz-run fuzz-inflate-run fuzz-json-run fuzz-e1000-run

@@ -104,6 +104,40 @@ struct monitor_config {
 	const char *arg;	/* its argument, as typed */
 };
 
+/* -netdev, -device e1000 and -nic (src/core/netopts.c). */
+#define MAX_NETDEVS		8
+#define MAX_NICS		8
+#define NET_ID_LEN		64
+#define NET_IFNAME_LEN		16	/* IFNAMSIZ, with the NUL */
+#define NET_PATH_LEN		256
+#define MAC_LEN			6
+#define NET_DEFAULT_SCRIPT	"/etc/qemu-ifup"
+#define NET_DEFAULT_DOWNSCRIPT	"/etc/qemu-ifdown"
+
+/* -netdev tap: what to open; nothing is opened while parsing. */
+struct netdev_config {
+	char id[NET_ID_LEN];
+	char ifname[NET_IFNAME_LEN];	/* "": the kernel names it */
+	char script[NET_PATH_LEN];	/* "": script=no */
+	char downscript[NET_PATH_LEN];
+	int fd;				/* fd=, or -1 */
+	const char *opt;		/* the option and its argument as */
+	const char *arg;		/* typed, for messages */
+};
+
+/* A NIC: -device e1000 or -nic. */
+struct nic_config {
+	char id[NET_ID_LEN];		/* id=; "" if none */
+	char netdev_id[NET_ID_LEN];	/* netdev= as given */
+	bool has_netdev;
+	int netdev;			/* index in netdevs[], or -1 */
+	uint8_t mac[MAC_LEN];
+	bool has_mac;
+	int slot;			/* addr=, or -1: the first free */
+	const char *opt;
+	const char *arg;
+};
+
 /* Everything the command line says, validated; nothing opened yet. */
 struct config {
 	uint64_t ram_size;
@@ -122,6 +156,7 @@ struct config {
 	struct debug_exit_config debug_exit;
 	const char *log_file;	/* -D */
 	bool log_unimp;		/* -d unimp */
+	bool log_guest_errors;	/* -d guest_errors */
 	int pin_vcpus[MAX_VCPUS];	/* -pin-vcpus: host CPU of vCPU i */
 	int nr_pin_vcpus;		/* 0: no pinning */
 	int pin_io;			/* -pin-io: host CPU, or -1 */
@@ -135,6 +170,10 @@ struct config {
 	bool start_paused;		/* -S */
 	bool daemonize;
 	const char *pidfile;
+	struct netdev_config netdevs[MAX_NETDEVS];
+	int nr_netdevs;
+	struct nic_config nics[MAX_NICS];
+	int nr_nics;
 };
 
 enum config_result {
@@ -231,6 +270,18 @@ struct smp_args {
 
 int smp_args_add(struct smp_args *args, const char *opt, const char *text,
 		 char *err, size_t errlen);
+/* src/core/netopts.c: each returns 0, or -1 with one line in @err. */
+int netdev_add(struct config *cfg, const char *opt, const char *text,
+	       char *err, size_t errlen);
+int nic_device_add(struct config *cfg, const char *opt, const char *text,
+		   char *err, size_t errlen);
+int nic_shorthand_add(struct config *cfg, const char *opt, const char *text,
+		      char *err, size_t errlen);
+/* Connects NICs to netdevs and gives default MACs. */
+int net_finish(struct config *cfg, char *err, size_t errlen);
+/* "52:54:00:12:34:56" (or with '-'); 0 or -1. */
+int parse_mac(const char *text, uint8_t *mac);
+
 int smp_args_finish(const struct smp_args *args, struct smp_config *smp,
 		    char *err, size_t errlen);
 

@@ -23,6 +23,7 @@
 #include "kvmlite/machine.h"
 #include "kvmlite/mc146818.h"
 #include "kvmlite/mptable.h"
+#include "kvmlite/net.h"
 #include "kvmlite/pci.h"
 #include "kvmlite/serial.h"
 #include "kvmlite/unimp.h"
@@ -230,7 +231,8 @@ static int devices_init(struct machine *m, char *err, size_t errlen)
 	const struct debug_exit_config *dbg = &m->cfg->debug_exit;
 	int i;
 
-	if (pci_machine_init(m, err, errlen))
+	if (pci_machine_init(m, err, errlen) ||
+	    net_machine_init(m, err, errlen))
 		return -1;
 	for (i = 0; i < m->cfg->nr_serial; i++)
 		if (m->cfg->serial[i].kind != CHARDEV_NONE &&

@@ -852,10 +852,43 @@ static int device_props(struct parse_ctx *ctx, const char *arg)
 	return 0;
 }
 
+static int add_debug_exit(struct parse_ctx *ctx, const char *arg)
+{
+	struct opt_iter it;
+
+	opt_iter_init(&it, ctx->opt, arg, "driver", false);
+	if (ctx->cfg->debug_exit.enabled)
+		return opt_fail(&it, ctx->err, ctx->errlen,
+				"only one " DEBUG_EXIT_DEVICE " device is supported");
+	return device_props(ctx, arg);
+}
+
+static int add_e1000(struct parse_ctx *ctx, const char *arg)
+{
+	return nic_device_add(ctx->cfg, ctx->opt, arg, ctx->err,
+			      ctx->errlen);
+}
+
+static int add_virtio_blk(struct parse_ctx *ctx, const char *arg)
+{
+	return virtio_blk_add(ctx->cfg, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+/* -device by driver name. */
+static const struct device_model {
+	const char *name;
+	int (*add)(struct parse_ctx *ctx, const char *arg);
+} device_models[] = {
+	{ DEBUG_EXIT_DEVICE, add_debug_exit },
+	{ "e1000", add_e1000 },
+	{ "virtio-blk-pci", add_virtio_blk },
+};
+
 static int handle_device(struct parse_ctx *ctx, const char *arg)
 {
 	struct opt_elem driver;
 	struct opt_iter it;
+	size_t i;
 
 	opt_iter_init(&it, ctx->opt, arg, "driver", false);
 	if (find_key(ctx, &it, "driver", &driver))
@@ -863,17 +896,25 @@ static int handle_device(struct parse_ctx *ctx, const char *arg)
 	if (!driver.val)
 		return opt_fail(&it, ctx->err, ctx->errlen,
 				"Parameter 'driver' is missing");
-	if (opt_val_is(&driver, "virtio-blk-pci"))
-		return virtio_blk_add(ctx->cfg, ctx->opt, arg, ctx->err,
-				      ctx->errlen);
-	if (!opt_val_is(&driver, DEBUG_EXIT_DEVICE))
-		return opt_fail(&it, ctx->err, ctx->errlen,
-				"'%.*s' is not a valid device model name",
-				(int)driver.val_len, driver.val);
-	if (ctx->cfg->debug_exit.enabled)
-		return opt_fail(&it, ctx->err, ctx->errlen,
-				"only one " DEBUG_EXIT_DEVICE " device is supported");
-	return device_props(ctx, arg);
+	for (i = 0; i < sizeof(device_models) / sizeof(device_models[0]); i++)
+		if (opt_val_is(&driver, device_models[i].name))
+			return device_models[i].add(ctx, arg);
+	return opt_fail(&it, ctx->err, ctx->errlen,
+			"'%.*s' is not a valid device model name",
+			(int)driver.val_len, driver.val);
+}
+
+/* --- -netdev, -nic ------------------------------------------------------ */
+
+static int handle_netdev(struct parse_ctx *ctx, const char *arg)
+{
+	return netdev_add(ctx->cfg, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+static int handle_nic(struct parse_ctx *ctx, const char *arg)
+{
+	return nic_shorthand_add(ctx->cfg, ctx->opt, arg, ctx->err,
+				 ctx->errlen);
 }
 
 /* --- -drive, -hda ------------------------------------------------------ */
@@ -896,7 +937,13 @@ static int handle_hd(struct parse_ctx *ctx, const char *arg)
 
 static const char log_items_help[] =
 	"Log items (comma separated):\n"
-	"unimp           log guest accesses to unimplemented I/O ports and MMIO\n";
+	"unimp           log guest accesses to unimplemented I/O ports and MMIO\n"
+	"guest_errors    log when the guest gives a device something invalid\n";
+
+static bool log_item_is(const char *p, size_t n, const char *item)
+{
+	return n == strlen(item) && !strncmp(p, item, n);
+}
 
 /* Each -d replaces the previous one's items, as in QEMU. */
 static int handle_log_items(struct parse_ctx *ctx, const char *arg)
@@ -909,12 +956,16 @@ static int handle_log_items(struct parse_ctx *ctx, const char *arg)
 		return 1;
 	}
 	ctx->cfg->log_unimp = false;
+	ctx->cfg->log_guest_errors = false;
 	for (;; p += n + 1) {
 		n = strcspn(p, ",");
-		if (n != strlen("unimp") || strncmp(p, "unimp", n))
-			return fail(ctx, arg, "unknown log item '%.*s' (valid items: unimp)",
+		if (log_item_is(p, n, "unimp"))
+			ctx->cfg->log_unimp = true;
+		else if (log_item_is(p, n, "guest_errors"))
+			ctx->cfg->log_guest_errors = true;
+		else
+			return fail(ctx, arg, "unknown log item '%.*s' (valid items: unimp, guest_errors)",
 				    (int)n, p);
-		ctx->cfg->log_unimp = true;
 		if (!p[n])
 			return 0;
 	}
@@ -1009,6 +1060,12 @@ static const struct option options[] = {
 	{ "hdb", true, handle_hd, NULL, NULL },
 	{ "hdc", true, handle_hd, NULL, NULL },
 	{ "hdd", true, handle_hd, NULL, NULL },
+	{ "netdev", true, handle_netdev,
+	  "-netdev tap,id=str[,ifname=name][,script=file|no][,downscript=file|no][,fd=h]",
+	  "TAP network backend; scripts default to /etc/qemu-ifup and /etc/qemu-ifdown" },
+	{ "nic", true, handle_nic,
+	  "-nic tap[,model=e1000][,mac=addr][,tap options]|none",
+	  "an e1000 NIC with its own TAP backend (-device e1000,netdev=id,mac=addr,addr=slot adds one for a -netdev)" },
 	{ "no-reboot", false, handle_no_reboot, "-no-reboot",
 	  "exit instead of rebooting" },
 	{ "S", false, handle_start_paused, "-S",
@@ -1233,6 +1290,8 @@ static int finish(struct parse_ctx *ctx)
 		return fail(ctx, NULL, "-append only allowed with -kernel option");
 	if (cfg->initrd && !cfg->kernel)
 		return fail(ctx, NULL, "-initrd only allowed with -kernel option");
+	if (net_finish(cfg, ctx->err, ctx->errlen))
+		return -1;
 	if (check_daemonize(ctx))
 		return -1;
 	finish_serial(ctx);

@@ -11,8 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Each target's replay names its own corpus and PASS line. */
 #ifndef FUZZ_CORPUS
 #define FUZZ_CORPUS	"tests/fuzz/corpus"
+#endif
+#ifndef REPLAY_NAME
+#define REPLAY_NAME	"fuzz_corpus_replay"
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,7 +63,7 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
 		if (replay_file(path) < 0) {
-			printf("FAIL fuzz_corpus_replay: cannot read %s\n",
+			printf("FAIL " REPLAY_NAME ": cannot read %s\n",
 			       path);
 			closedir(d);
 			return 1;
@@ -67,7 +71,7 @@ int main(int argc, char **argv)
 		n++;
 	}
 	closedir(d);
-	printf("%s fuzz_corpus_replay (%s: %u inputs)\n", n ? "PASS" : "FAIL",
+	printf("%s " REPLAY_NAME " (%s: %u inputs)\n", n ? "PASS" : "FAIL",
 	       dir, n);
 	return n ? 0 : 1;
 }

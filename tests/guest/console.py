@@ -183,6 +183,7 @@ def test_signal_restores_terminal():
     status = wait(proc)
     after = pty_modes(master)
     os.close(master)
+    # As QEMU: "terminating on signal 15 from pid N (...)", status 0.
     report("terminal_restored_after_sigterm",
            status == 0 and b"kvmlite: terminating on signal 15" in out and
            after == (termios.ICANON | termios.ECHO | termios.ISIG),

@@ -1029,8 +1029,8 @@ TEST(device_unknown_model)
 {
 	EXPECT_ERROR("-device foo: 'foo' is not a valid device model name",
 		     "-device", "foo");
-	EXPECT_ERROR("-device e1000,foo=1: 'e1000' is not a valid device model name",
-		     "-device", "e1000,foo=1");
+	EXPECT_ERROR("-device rtl8139,foo=1: 'rtl8139' is not a valid device model name",
+		     "-device", "rtl8139,foo=1");
 	EXPECT_ERROR("-device : Parameter 'driver' is missing", "-device", "");
 }
 
@@ -1067,6 +1067,135 @@ TEST(device_only_one)
 		     "isa-debug-exit");
 }
 
+/* --- -netdev tap, -device e1000, -nic ----------------------------------- */
+
+static const uint8_t mac56[MAC_LEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+TEST(net_none_by_default)
+{
+	EXPECT_RUN("-m", "64");
+	CHECK_EQ(cfg.nr_netdevs, 0);
+	CHECK_EQ(cfg.nr_nics, 0);
+}
+
+TEST(net_seed_line)
+{
+	static const uint8_t mac[MAC_LEN] = { 0, 0, 2, 0x98, 0xac, 0x62 };
+
+	EXPECT_RUN("-netdev", "tap,id=ipvm1,ifname=tap3,script=/etc/qemu-ifup",
+		   "-device", "e1000,netdev=ipvm1,id=net0,mac=00:00:02:98:AC:62");
+	CHECK_EQ(cfg.nr_netdevs, 1);
+	CHECK_STR(cfg.netdevs[0].id, "ipvm1");
+	CHECK_STR(cfg.netdevs[0].ifname, "tap3");
+	CHECK_STR(cfg.netdevs[0].script, "/etc/qemu-ifup");
+	CHECK_STR(cfg.netdevs[0].downscript, "/etc/qemu-ifdown");
+	CHECK_EQ(cfg.netdevs[0].fd, -1);
+	CHECK_EQ(cfg.nr_nics, 1);
+	CHECK_EQ(cfg.nics[0].netdev, 0);
+	CHECK_STR(cfg.nics[0].id, "net0");
+	CHECK(!memcmp(cfg.nics[0].mac, mac, MAC_LEN));
+	CHECK_EQ(cfg.nics[0].slot, -1);
+}
+
+TEST(net_scripts_no_and_fd)
+{
+	EXPECT_RUN("-netdev", "tap,id=t0,script=no,downscript=no",
+		   "-device", "e1000,netdev=t0");
+	CHECK_STR(cfg.netdevs[0].script, "");
+	CHECK_STR(cfg.netdevs[0].downscript, "");
+	EXPECT_RUN("-netdev", "tap,id=t0,fd=3", "-device", "e1000,netdev=t0");
+	CHECK_EQ(cfg.netdevs[0].fd, 3);
+}
+
+/* QEMU creates every -netdev first, so order does not matter. */
+TEST(net_default_macs_count_up)
+{
+	EXPECT_RUN("-device", "e1000,netdev=b", "-netdev", "tap,id=a",
+		   "-netdev", "tap,id=b", "-device",
+		   "e1000,netdev=a,mac=02:00:00:00:00:01", "-nic",
+		   "tap,script=no,model=e1000", "-device", "e1000,addr=0x5.0");
+	CHECK_EQ(cfg.nr_nics, 4);
+	CHECK_EQ(cfg.nr_netdevs, 3);
+	CHECK_EQ(cfg.nics[0].netdev, 1);
+	CHECK(!memcmp(cfg.nics[0].mac, mac56, MAC_LEN));
+	CHECK_EQ(cfg.nics[1].mac[5], 0x01);
+	CHECK_EQ(cfg.nics[2].mac[5], 0x57);
+	CHECK_EQ(cfg.nics[2].netdev, 2);
+	CHECK_EQ(cfg.nics[3].mac[5], 0x58);
+	CHECK_EQ(cfg.nics[3].netdev, -1);
+	CHECK_EQ(cfg.nics[3].slot, 5);
+	CHECK(strstr(warnings, "warning: nic e1000.3 has no peer"));
+}
+
+TEST(net_nic_shorthand)
+{
+	EXPECT_RUN("-nic", "tap,ifname=qx0,script=no,downscript=no,model=e1000,mac=52:54:00:aa:bb:cc");
+	CHECK_EQ(cfg.nr_nics, 1);
+	CHECK_STR(cfg.netdevs[0].ifname, "qx0");
+	CHECK_EQ(cfg.nics[0].mac[3], 0xaa);
+	EXPECT_RUN("-nic", "none");
+	CHECK_EQ(cfg.nr_nics, 0);
+}
+
+TEST(net_netdev_errors)
+{
+	EXPECT_ERROR("-netdev tap: Parameter 'id' is missing", "-netdev", "tap");
+	EXPECT_ERROR("-netdev tap,bogus=1: Parameter 'id' is missing",
+		     "-netdev", "tap,bogus=1");
+	EXPECT_ERROR("-netdev id=x: Parameter 'type' is missing", "-netdev",
+		     "id=x");
+	EXPECT_ERROR("-netdev user,id=u0: Parameter 'type' does not accept value 'user'",
+		     "-netdev", "user,id=u0");
+	EXPECT_ERROR("-netdev tap,id=t0,bogus=1: Invalid parameter 'bogus'",
+		     "-netdev", "tap,id=t0,bogus=1");
+	EXPECT_ERROR("-netdev tap,id=t0,vhost=on: Parameter 'vhost' is not supported by kvmlite",
+		     "-netdev", "tap,id=t0,vhost=on");
+	EXPECT_ERROR("-netdev tap,id=0bad: Parameter 'id' expects an identifier (letters, digits, '-', '.', '_', starting with a letter)",
+		     "-netdev", "tap,id=0bad");
+	EXPECT_ERROR("-netdev tap,id=t0: Duplicate ID 't0' for netdev",
+		     "-netdev", "tap,id=t0,script=no", "-netdev", "tap,id=t0");
+	EXPECT_ERROR("-netdev tap,id=t0,fd=foo: Invalid file descriptor number 'foo'",
+		     "-netdev", "tap,id=t0,fd=foo");
+	EXPECT_ERROR("-netdev tap,id=t0,fd=3,script=no: ifname=, script=, downscript=, vnet_hdr=, helper=, queues=, fds=, and vhostfds= are invalid with fd=",
+		     "-netdev", "tap,id=t0,fd=3,script=no");
+	EXPECT_ERROR("-netdev tap,id=t0,ifname=0123456789abcdef: Parameter 'ifname' is longer than 15 bytes",
+		     "-netdev", "tap,id=t0,ifname=0123456789abcdef");
+}
+
+TEST(net_device_errors)
+{
+	EXPECT_ERROR("-device e1000,netdev=nosuch: Property 'e1000.netdev' can't find value 'nosuch'",
+		     "-device", "e1000,netdev=nosuch");
+	EXPECT_ERROR("-device e1000,netdev=: Property 'e1000.netdev' can't find value ''",
+		     "-device", "e1000,netdev=");
+	EXPECT_ERROR("-device e1000,netdev=t0: Property 'e1000.netdev' can't take value 't0', it's in use",
+		     "-netdev", "tap,id=t0", "-device", "e1000,netdev=t0",
+		     "-device", "e1000,netdev=t0");
+	EXPECT_ERROR("-device e1000,mac=01:02:03:04:05: Property 'e1000.mac' doesn't take value '01:02:03:04:05'",
+		     "-device", "e1000,mac=01:02:03:04:05");
+	EXPECT_ERROR("-device e1000,mac=52:54:0:12:34:56: Property 'e1000.mac' doesn't take value '52:54:0:12:34:56'",
+		     "-device", "e1000,mac=52:54:0:12:34:56");
+	EXPECT_ERROR("-device e1000,addr=zz: Property 'e1000.addr' doesn't take value 'zz'",
+		     "-device", "e1000,addr=zz");
+	EXPECT_ERROR("-device e1000,addr=40: Property 'e1000.addr' doesn't take value '40'",
+		     "-device", "e1000,addr=40");
+	EXPECT_ERROR("-device e1000,bogus=1: Property 'e1000.bogus' not found",
+		     "-device", "e1000,bogus=1");
+	EXPECT_ERROR("-nic tap,script=no,mac=zz: invalid syntax for ethernet address",
+		     "-nic", "tap,script=no,mac=zz");
+	EXPECT_ERROR("Unsupported NIC model: virtio-foo", "-nic",
+		     "tap,model=virtio-foo");
+	EXPECT_ERROR("-nic foo: Parameter 'type' does not accept value 'foo'",
+		     "-nic", "foo");
+}
+
+/* QEMU only warns; kvmlite refuses a backend that would carry nothing. */
+TEST(net_unused_netdev)
+{
+	EXPECT_ERROR("-netdev tap,id=t0,script=no: netdev t0 has no peer; connect it with -device e1000,netdev=t0",
+		     "-netdev", "tap,id=t0,script=no");
+}
+
 /* --- -d, -D ------------------------------------------------------------- */
 
 TEST(log_items)
@@ -1082,12 +1211,14 @@ TEST(log_items)
 
 TEST(log_unknown_item)
 {
-	EXPECT_ERROR("-d foo: unknown log item 'foo' (valid items: unimp)",
+	EXPECT_ERROR("-d foo: unknown log item 'foo' (valid items: unimp, guest_errors)",
 		     "-d", "foo");
-	EXPECT_ERROR("-d unimp,guest_errors: unknown log item 'guest_errors' (valid items: unimp)",
-		     "-d", "unimp,guest_errors");
-	EXPECT_ERROR("-d : unknown log item '' (valid items: unimp)", "-d", "");
-	EXPECT_ERROR("-d unimp,: unknown log item '' (valid items: unimp)",
+	EXPECT_RUN("-d", "unimp,guest_errors");
+	CHECK(cfg.log_unimp && cfg.log_guest_errors);
+	EXPECT_RUN("-d", "guest_errors");
+	CHECK(!cfg.log_unimp && cfg.log_guest_errors);
+	EXPECT_ERROR("-d : unknown log item '' (valid items: unimp, guest_errors)", "-d", "");
+	EXPECT_ERROR("-d unimp,: unknown log item '' (valid items: unimp, guest_errors)",
 		     "-d", "unimp,");
 }
 
@@ -1095,7 +1226,8 @@ TEST(log_help)
 {
 	CHECK_EQ(PARSE("-d", "help"), CONFIG_EXIT_OK);
 	CHECK_STR(output, "Log items (comma separated):\n"
-		  "unimp           log guest accesses to unimplemented I/O ports and MMIO\n");
+		  "unimp           log guest accesses to unimplemented I/O ports and MMIO\n"
+		  "guest_errors    log when the guest gives a device something invalid\n");
 }
 
 /* --- -version, -help, unknown options ----------------------------------- */
@@ -1551,6 +1683,14 @@ int main(void)
 	RUN(device_bad_properties);
 	RUN(device_range_checked);
 	RUN(device_only_one);
+	RUN(net_none_by_default);
+	RUN(net_seed_line);
+	RUN(net_scripts_no_and_fd);
+	RUN(net_default_macs_count_up);
+	RUN(net_nic_shorthand);
+	RUN(net_netdev_errors);
+	RUN(net_device_errors);
+	RUN(net_unused_netdev);
 
 	RUN(log_items);
 	RUN(log_unknown_item);
