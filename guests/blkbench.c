@@ -90,19 +90,6 @@ static bool layout(struct bench *b)
 	       b->capacity >= b->bs / BLK_SECTOR;
 }
 
-static bool setup(struct bench *b)
-{
-	int devfn = virtio_pci_find(VIRTIO_ID_BLOCK, -1);
-
-	if (devfn < 0 || virtio_probe(&b->dev, devfn) ||
-	    virtio_negotiate(&b->dev, WANTED_FEATURES) ||
-	    virtio_irq_setup(&b->dev, true) ||
-	    virtq_setup(&b->dev, 0, QUEUE_SIZE))
-		return false;
-	virtio_driver_ok(&b->dev);
-	return layout(b);
-}
-
 static uint64_t next_sector(struct bench *b)
 {
 	uint64_t per_req = b->bs / BLK_SECTOR, sector;
@@ -195,7 +182,7 @@ int guest_main(const struct boot_info *bi)
 	irq_init();
 	tsc_khz();
 	b.rng = rdtsc();
-	if (!setup(&b)) {
+	if (blk_open_first(&b.dev, WANTED_FEATURES, QUEUE_SIZE) || !layout(&b)) {
 		printf("blkbench: no usable virtio-blk device\n");
 		return 1;
 	}

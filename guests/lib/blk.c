@@ -77,6 +77,19 @@ int blk_request(struct virtq *vq, uint32_t type, uint64_t sector, void *data,
 	return blk_finish(&req);
 }
 
+int blk_open_first(struct virtio_dev *dev, uint64_t features,
+		   unsigned int queue_size)
+{
+	int devfn = virtio_pci_find(VIRTIO_ID_BLOCK, -1);
+
+	if (devfn < 0 || virtio_probe(dev, devfn) ||
+	    virtio_negotiate(dev, features) || virtio_irq_setup(dev, true) ||
+	    virtq_setup(dev, 0, queue_size))
+		return -1;
+	virtio_driver_ok(dev);
+	return 0;
+}
+
 const char *blk_result_name(int result)
 {
 	switch (result) {

@@ -106,6 +106,13 @@ int blk_finish(struct blk_req *req);
 int blk_request(struct virtq *vq, uint32_t type, uint64_t sector, void *data,
 		uint32_t len, uint32_t seg_len, bool indirect);
 
+/*
+ * The first virtio-blk function, negotiated (@features & offered, with
+ * VERSION_1), with MSI-X and queue 0 of at most @queue_size entries, and
+ * DRIVER_OK set.  Returns 0 or -1.
+ */
+int blk_open_first(struct virtio_dev *dev, uint64_t features,
+		   unsigned int queue_size);
 /* "OK", "IOERR", "UNSUPP", "timeout"... for a blk_finish() result */
 const char *blk_result_name(int result);
 

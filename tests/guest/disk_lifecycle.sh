@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A disk across kvmlite's end: SIGTERM while the blkflush guest rewrites
+# and flushes its disk must leave every sector at the last generation the
+# guest saw flushed, or a later one, and the image unlocked.
+. "$(dirname "$0")/lib.bash"
+
+SECTORS=64
+IMG=$TMP/flush.img
+
+# oldest_generation IMG: the lowest generation stamp over the sectors,
+# or "bad" if a word does not carry its own sector number.
+oldest_generation() {
+	python3 - "$1" "$SECTORS" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read(int(sys.argv[2]) * 512)
+low = None
+for i in range(0, len(data), 8):
+    gen, sector = struct.unpack_from('<II', data, i)
+    if sector != i // 512:
+        print('bad'); sys.exit()
+    low = gen if low is None else min(low, gen)
+print(low)
+PY
+}
+
+# sigterm_during_writes NAME DRIVE-OPTIONS
+sigterm_during_writes() {
+	local name=$1 drive=$2 pid durable oldest i again
+	truncate -s 1M "$IMG"
+	"$KVMLITE" -m 64M -nographic $DEBUG_EXIT -kernel $GUESTS/blkflush \
+		-append "sectors=$SECTORS" -drive "file=$IMG,$drive" \
+		</dev/null >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q 'generation 3 durable' "$TMP/out" && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid"
+	status=$?
+	durable=$(sed -n 's/^blkflush: generation \([0-9]*\) durable/\1/p' \
+		  "$TMP/out" | tail -n 1)
+	oldest=$(oldest_generation "$IMG")
+	timeout 10 "$KVMLITE" -m 64M -nographic $DEBUG_EXIT -kernel $GUESTS/blkflush \
+		-append "sectors=1 passes=1" -drive "file=$IMG,$drive" \
+		</dev/null >/dev/null 2>"$TMP/err2"
+	again=$?
+	if [ "$status" != 0 ] || [ -z "$durable" ] || [ "$durable" -lt 3 ]; then
+		fail "$name" "exit status $status, last durable generation '$durable'" \
+			"stdout: $(tail -c 300 "$TMP/out")" "stderr: $(cat "$TMP/err")"
+	elif ! grep -q 'terminating on signal 15' "$TMP/err"; then
+		fail "$name" "no 'terminating on signal 15' line: $(cat "$TMP/err")"
+	elif [ "$oldest" = bad ] || [ "$oldest" -lt "$durable" ]; then
+		fail "$name" "a sector holds generation $oldest after $durable was durable"
+	elif [ "$again" != 1 ]; then
+		fail "$name" "reusing the image: status $again: $(cat "$TMP/err2")"
+	else
+		pass "$name"
+	fi
+}
+
+sigterm_during_writes sigterm_during_writes_writeback "format=raw,if=virtio"
+sigterm_during_writes sigterm_during_writes_cache_none \
+	"format=raw,if=virtio,cache=none"
+sigterm_during_writes sigterm_during_writes_threads \
+	"format=raw,if=virtio,aio=threads"
