@@ -2,6 +2,7 @@
 #ifndef KVMLITE_CONFIG_H
 #define KVMLITE_CONFIG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -301,5 +302,8 @@ int drives_finish(struct config *cfg, char *err, size_t errlen);
 /* "<opt> <arg>: <message>" (just "<arg>: " without @opt); returns -1. */
 int config_error(char *err, size_t errlen, const char *opt, const char *arg,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int config_verror(char *err, size_t errlen, const char *opt,
+		  const char *arg, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 #endif

@@ -24,21 +24,6 @@
 #define VIRTIO_BLK	"virtio-blk-pci"
 #define PCI_SLOTS	32
 
-int config_error(char *err, size_t errlen, const char *opt, const char *arg,
-		 const char *fmt, ...)
-{
-	int n = opt ? snprintf(err, errlen, "%s %s: ", opt, arg) :
-		      snprintf(err, errlen, "%s: ", arg);
-	va_list ap;
-
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* QEMU's identifiers: a letter, then letters, digits, '-', '.' or '_'. */
 static int check_id(const struct opt_iter *it, const char *id, char *err,
 		    size_t errlen)

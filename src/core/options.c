@@ -62,16 +62,35 @@ void opt_iter_init(struct opt_iter *it, const char *opt, const char *text,
 	it->keyval = keyval;
 }
 
+int config_verror(char *err, size_t errlen, const char *opt,
+		  const char *arg, const char *fmt, va_list ap)
+{
+	int n = opt ? snprintf(err, errlen, "%s %s: ", opt, arg) :
+		      snprintf(err, errlen, "%s: ", arg);
+
+	if (n >= 0 && (size_t)n < errlen)
+		vsnprintf(err + n, errlen - n, fmt, ap);
+	return -1;
+}
+
+int config_error(char *err, size_t errlen, const char *opt, const char *arg,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_verror(err, errlen, opt, arg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int opt_fail(const struct opt_iter *it, char *err, size_t errlen,
 	     const char *fmt, ...)
 {
-	int n = snprintf(err, errlen, "%s %s: ", it->opt, it->text);
 	va_list ap;
 
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - n, fmt, ap);
+	config_verror(err, errlen, it->opt, it->text, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -160,13 +160,10 @@ static const struct netdev_ops tap_ops = {
 static int tap_fail(const struct netdev_config *cfg, char *err,
 		    size_t errlen, const char *fmt, ...)
 {
-	int n = snprintf(err, errlen, "%s %s: ", cfg->opt, cfg->arg);
 	va_list ap;
 
-	if (n < 0 || (size_t)n >= errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err + n, errlen - n, fmt, ap);
+	config_verror(err, errlen, cfg->opt, cfg->arg, fmt, ap);
 	va_end(ap);
 	return -1;
 }
