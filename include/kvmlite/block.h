@@ -182,6 +182,11 @@ int block_lock(struct block *bs, char *err, size_t errlen);
 void block_close(struct block *bs);
 
 const char *block_format(const struct block *bs);
+/* The file name as the user gave it, and the cache= mode. */
+const char *block_filename(const struct block *bs);
+enum block_cache block_cache_mode(const struct block *bs);
+/* Bytes the image takes on the host, or -1 if unknown. */
+int64_t block_allocated_size(const struct block *bs);
 const char *block_engine_name(const struct block *bs);
 uint64_t block_length(const struct block *bs);
 bool block_read_only(const struct block *bs);
@@ -201,5 +206,12 @@ void block_unplug(struct block *bs);
 void block_reap(struct block *bs);
 /* Waits until no request is in flight, running their callbacks. */
 void block_drain(struct block *bs);
+
+/*
+ * Registers the provider of query-block and "info block" for the
+ * machine's drives (src/block/block_info.c); 0 or -1.
+ */
+struct machine;
+int block_info_init(struct machine *m);
 
 #endif

@@ -89,6 +89,7 @@ struct blk_device_config {
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 	bool has_serial;
 	int slot;		/* -1: the next free one */
+	int anon_index;		/* QOM peripheral-anon/device[N]; -1: id= */
 };
 
 /* -monitor (the human monitor) or -qmp, and where it listens or talks. */
@@ -175,6 +176,8 @@ struct config {
 	int nr_netdevs;
 	struct nic_config nics[MAX_NICS];
 	int nr_nics;
+	/* -devices without id=, which QEMU numbers in its QOM tree. */
+	int nr_anon_devices;
 };
 
 enum config_result {

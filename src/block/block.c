@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvmlite/iov.h"
@@ -284,6 +285,25 @@ void block_close(struct block *bs)
 const char *block_format(const struct block *bs)
 {
 	return bs->drv->format;
+}
+
+const char *block_filename(const struct block *bs)
+{
+	return bs->opts.filename;
+}
+
+enum block_cache block_cache_mode(const struct block *bs)
+{
+	return bs->opts.cache;
+}
+
+int64_t block_allocated_size(const struct block *bs)
+{
+	struct stat st;
+
+	if (fstat(bs->file.fd, &st))
+		return -1;
+	return (int64_t)st.st_blocks * 512;
 }
 
 const char *block_engine_name(const struct block *bs)

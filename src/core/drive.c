@@ -496,6 +496,7 @@ int virtio_blk_add(struct config *cfg, const char *opt, const char *text,
 	if (ret || blk_check(cfg, &a, &it, err, errlen))
 		return -1;
 	a.b.drive = -1;
+	a.b.anon_index = a.b.id[0] ? -1 : cfg->nr_anon_devices++;
 	cfg->blk[cfg->nr_blk++] = a.b;
 	return 0;
 }
@@ -557,6 +558,12 @@ static int attach_implicit(struct config *cfg, int index, char *err,
 	b->arg = d->arg;
 	b->drive = index;
 	b->slot = -1;
+	/*
+	 * QEMU adds if=virtio devices as -device options after the command
+	 * line's; its IDE disks are not under peripheral-anon.
+	 */
+	b->anon_index = d->interface == DRIVE_IF_VIRTIO ?
+			cfg->nr_anon_devices++ : -1;
 	return 0;
 }
 

@@ -223,6 +223,10 @@ static int disks_init(struct machine *m, char *err, size_t errlen)
 	for (i = 0; i < m->cfg->nr_blk; i++)
 		if (virtio_blk_init(m, i, err, errlen))
 			return -1;
+	if (block_info_init(m)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 

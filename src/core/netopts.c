@@ -341,6 +341,8 @@ int nic_device_add(struct config *cfg, const char *opt, const char *text,
 			return -1;
 	if (ret)
 		return -1;
+	if (!nic->id[0])
+		cfg->nr_anon_devices++;
 	cfg->nr_nics++;
 	return 0;
 }

@@ -879,7 +879,10 @@ static int add_debug_exit(struct parse_ctx *ctx, const char *arg)
 	if (ctx->cfg->debug_exit.enabled)
 		return opt_fail(&it, ctx->err, ctx->errlen,
 				"only one " DEBUG_EXIT_DEVICE " device is supported");
-	return device_props(ctx, arg);
+	if (device_props(ctx, arg))
+		return -1;
+	ctx->cfg->nr_anon_devices++;
+	return 0;
 }
 
 static int add_e1000(struct parse_ctx *ctx, const char *arg)

@@ -810,6 +810,84 @@ def test_monitor_stdio():
         report("monitor_on_stdio", False, "timeout")
 
 
+# --- drives -----------------------------------------------------------------
+
+BLOCK_NODE = re.compile(r"#block\d+")
+
+
+def block_image(name, size):
+    path = f"{TMP}/{name}"
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def test_info_block():
+    """info block and query-block as QEMU 7.2 gives them for the same
+    -drive/-device lines (node names are generated, so only their form
+    is checked)."""
+    img = block_image("d0.img", 1 << 20)
+    spare = block_image("spare.img", 2 << 20)
+    vm = VM("-drive", f"file={img},format=raw,if=none,id=d0",
+            "-device", "virtio-blk-pci,drive=d0",
+            "-drive", f"file={spare},format=raw,if=none,readonly=on,"
+            "cache=unsafe", guest="spin")
+    try:
+        text = vm.hmp().cmd("info block")
+        check("info_block_text", BLOCK_NODE.sub("#block", text), "\r\n".join([
+            f"d0 (#block): {img} (raw)",
+            "    Attached to:      "
+            "/machine/peripheral-anon/device[1]/virtio-backend",
+            "    Cache mode:       writeback",
+            "",
+            f"none1 (#block): {spare} (raw, read-only)",
+            "    Removable device: not locked, tray closed",
+            "    Cache mode:       writeback, ignore flushes", ""]))
+        blocks = vm.qmp().cmd("query-block")["return"]
+        test_query_block(blocks, img, spare)
+    except (OSError, TimeoutError, Closed, KeyError, ValueError) as e:
+        report("info_block_session", False, repr(e))
+    vm.kill()
+
+
+def inserted(path, size, ro, node, cache):
+    return {"iops_rd": 0, "detect_zeroes": "off",
+            "image": {"virtual-size": size, "filename": path,
+                      "format": "raw", "actual-size": 0,
+                      "dirty-flag": False},
+            "iops_wr": 0, "ro": ro, "node-name": node,
+            "backing_file_depth": 0, "drv": "raw", "iops": 0, "bps_wr": 0,
+            "write_threshold": 0, "encrypted": False, "bps": 0,
+            "bps_rd": 0, "cache": cache, "file": path}
+
+
+def test_query_block(blocks, img, spare):
+    nodes = [b.get("inserted", {}).get("node-name", "") for b in blocks]
+    report("query_block_node_names",
+           len(nodes) == 2 and all(re.fullmatch(r"#block\d{3,}", n)
+                                   for n in nodes) and
+           nodes[0] != nodes[1], nodes)
+    if len(nodes) != 2:
+        return
+    attached = {"io-status": "ok", "device": "d0", "locked": False,
+                "removable": False,
+                "inserted": inserted(img, 1 << 20, False, nodes[0], {
+                    "no-flush": False, "direct": False,
+                    "writeback": True}),
+                "qdev": "/machine/peripheral-anon/device[1]/virtio-backend",
+                "type": "unknown"}
+    alone = {"device": "none1", "locked": False, "removable": True,
+             "inserted": inserted(spare, 2 << 20, True, nodes[1], {
+                 "no-flush": True, "direct": False, "writeback": True}),
+             "type": "unknown"}
+    check("query_block_attached", blocks[0], attached)
+    check("query_block_attached_order", list(blocks[0]), list(attached))
+    check("query_block_inserted_order", list(blocks[0]["inserted"]),
+          list(attached["inserted"]))
+    check("query_block_unattached", blocks[1], alone)
+    check("query_block_unattached_order", list(blocks[1]), list(alone))
+
+
 def main():
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP monitor tests (no /dev/kvm)")
@@ -826,6 +904,7 @@ def main():
         test_stop_really_stops()
         test_start_paused()
         test_pin_through_qmp()
+        test_info_block()
         test_daemonize()
         test_daemonize_failure()
         test_ctrl_a_c()
