@@ -58,8 +58,12 @@ struct netdev_ops {
 struct netdev {
 	const struct netdev_ops *ops;
 	const char *id;			/* the user's id= */
+	const char *info;		/* info network's text for it */
 	struct net_peer peer;		/* set once a NIC claims it */
 };
+
+/* The longest info network text of a client. */
+#define NET_INFO_LEN		(64 + 2 * 256)
 
 static inline ssize_t netdev_send(struct netdev *nd, const struct iovec *iov,
 				  int iovcnt)
@@ -79,6 +83,12 @@ static inline void netdev_pause(struct netdev *nd, bool paused)
  */
 struct netdev *tap_open(const struct netdev_config *cfg, char *err,
 			size_t errlen);
+
+/*
+ * Registers the provider of "info network" for the NICs of @m and the
+ * opened @netdevs (one per config netdev); 0 or -1.
+ */
+int net_info_init(struct machine *m, struct netdev *const *netdevs);
 
 /* Opens every -netdev and puts every NIC on the PCI bus; 0 or -1. */
 int net_machine_init(struct machine *m, char *err, size_t errlen);

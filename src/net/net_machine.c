@@ -63,5 +63,9 @@ int net_machine_init(struct machine *m, char *err, size_t errlen)
 			    err, errlen))
 			return -1;
 	}
+	if (net_info_init(m, nds)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }

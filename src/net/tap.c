@@ -37,6 +37,7 @@ struct tap {
 	char id[NET_ID_LEN];
 	char ifname[IFNAMSIZ];
 	char downscript[NET_PATH_LEN];
+	char info[NET_INFO_LEN];
 	/* The frame the NIC refused last; offered again on resume. */
 	size_t pending;
 	uint8_t frame[NET_MAX_FRAME];
@@ -231,6 +232,24 @@ static int tap_up(struct tap *tap, const struct netdev_config *cfg,
 	return 0;
 }
 
+static const char *script_or_no(const char *script)
+{
+	return script[0] ? script : "no";
+}
+
+/* As QEMU describes a TAP in info network. */
+static void describe(struct tap *tap, const struct netdev_config *cfg)
+{
+	if (cfg->fd >= 0)
+		snprintf(tap->info, sizeof(tap->info),
+			 "index=0,type=tap,fd=%d", cfg->fd);
+	else
+		snprintf(tap->info, sizeof(tap->info),
+			 "index=0,type=tap,ifname=%s,script=%s,downscript=%s",
+			 tap->ifname, script_or_no(cfg->script),
+			 script_or_no(cfg->downscript));
+}
+
 struct netdev *tap_open(const struct netdev_config *cfg, char *err,
 			size_t errlen)
 {
@@ -252,7 +271,9 @@ struct netdev *tap_open(const struct netdev_config *cfg, char *err,
 	if (cfg->fd < 0)
 		memcpy(tap->downscript, cfg->downscript, NET_PATH_LEN);
 	memcpy(tap->id, cfg->id, NET_ID_LEN);
+	describe(tap, cfg);
 	tap->nd.ops = &tap_ops;
 	tap->nd.id = tap->id;
+	tap->nd.info = tap->info;
 	return &tap->nd;
 }

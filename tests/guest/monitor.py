@@ -43,13 +43,13 @@ class VM:
     count = 0
 
     def __init__(self, *args, guest="echo", append="", qmp=True, hmp=True,
-                 serial=True, stdin=subprocess.DEVNULL):
+                 serial=True, stdin=subprocess.DEVNULL, prefix=()):
         VM.count += 1
         base = f"{TMP}/vm{VM.count}"
         self.qmp_path = f"{base}.qmp"
         self.hmp_path = f"{base}.hmp"
         self.serial_path = f"{base}.serial"
-        cmd = [KVMLITE, *DEBUG_EXIT, "-kernel", f"{GUESTS}/{guest}"]
+        cmd = [*prefix, KVMLITE, *DEBUG_EXIT, "-kernel", f"{GUESTS}/{guest}"]
         if append:
             cmd += ["-append", append]
         if serial:
@@ -888,6 +888,49 @@ def test_query_block(blocks, img, spare):
     check("query_block_unattached_order", list(blocks[1]), list(alone))
 
 
+# --- network ----------------------------------------------------------------
+
+WITH_TAP_FD = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "with_tap_fd.py")
+
+
+def test_info_network():
+    """info network for TAPs by name and by fd=, in a network
+    namespace of the test's own, so that no host interface is touched."""
+    if os.geteuid() or not shutil.which("ip"):
+        print("SKIP info_network (needs root and ip)")
+        return
+    ns = f"kvmlmon{os.getpid()}"
+    if subprocess.run(["ip", "netns", "add", ns]).returncode:
+        report("info_network_netns", False, "ip netns add failed")
+        return
+    prefix = ["ip", "netns", "exec", ns, sys.executable, WITH_TAP_FD,
+              "kmfd0", "9"]
+    vm = VM("-netdev", "tap,id=t0,ifname=kmt0,script=no,downscript=no",
+            "-device", "e1000,netdev=t0,id=nic0",
+            "-netdev", "tap,id=t1,fd=9", "-device", "e1000,netdev=t1",
+            "-nic", "tap,script=no,downscript=no",
+            guest="spin", prefix=prefix)
+    try:
+        check("info_network_text", vm.hmp().cmd("info network"),
+              "\r\n".join([
+                  "e1000.0: index=0,type=nic,model=e1000,"
+                  "macaddr=52:54:00:12:34:58",
+                  " \\ #net2: index=0,type=tap,ifname=tap0,script=no,"
+                  "downscript=no",
+                  "nic0: index=0,type=nic,model=e1000,"
+                  "macaddr=52:54:00:12:34:56",
+                  " \\ t0: index=0,type=tap,ifname=kmt0,script=no,"
+                  "downscript=no",
+                  "e1000.2: index=0,type=nic,model=e1000,"
+                  "macaddr=52:54:00:12:34:57",
+                  " \\ t1: index=0,type=tap,fd=9", ""]))
+    except (OSError, TimeoutError, Closed) as e:
+        report("info_network_session", False, repr(e))
+    vm.kill()
+    subprocess.run(["ip", "netns", "del", ns])
+
+
 def main():
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP monitor tests (no /dev/kvm)")
@@ -905,6 +948,7 @@ def main():
         test_start_paused()
         test_pin_through_qmp()
         test_info_block()
+        test_info_network()
         test_daemonize()
         test_daemonize_failure()
         test_ctrl_a_c()
