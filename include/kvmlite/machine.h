@@ -178,6 +178,8 @@ struct machine {
 
 int machine_init(struct machine *m, const struct config *cfg, char *err,
 		 size_t errlen);
+/* Termination signals reach kvmlite only through machine_run()'s handler. */
+void machine_block_signals(void);
 /* Runs the guest until it, or the user, ends it; returns the exit status. */
 int machine_run(struct machine *m);
 /* Releases host resources (terminal, files) before the process exits. */

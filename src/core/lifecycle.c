@@ -297,16 +297,32 @@ static void on_signal(void *opaque, uint32_t events)
 	}
 }
 
-/* Before any thread starts, so that all of them inherit the mask. */
+static void termination_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/*
+ * Before any thread starts (disk workers start while the machine is set
+ * up), so that all of them inherit the mask and a termination signal can
+ * only be taken from the signalfd.
+ */
+void machine_block_signals(void)
+{
+	sigset_t set;
+
+	termination_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static int catch_signals(struct machine *m)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	termination_signals(&set);
 	m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (m->signal_fd < 0 ||
 	    ioloop_add(m->ioloop, m->signal_fd, EPOLLIN, on_signal, m))

@@ -394,6 +394,7 @@ static int load_guest(struct machine *m, char *err, size_t errlen)
 int machine_init(struct machine *m, const struct config *cfg, char *err,
 		 size_t errlen)
 {
+	machine_block_signals();
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->signal_fd = -1;

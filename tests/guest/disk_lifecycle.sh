@@ -31,7 +31,7 @@ sigterm_during_writes() {
 		-append "sectors=$SECTORS" -drive "file=$IMG,$drive" \
 		</dev/null >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		grep -q 'generation 3 durable' "$TMP/out" && break
 		sleep 0.1
 	done
