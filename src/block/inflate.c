@@ -26,6 +26,8 @@
  * order they arrive.  Codes longer than ROOT bits share a root entry that
  * links to a subtable indexed by the bits after the first ROOT.  Entries:
  */
+#define ALWAYS_INLINE	inline __attribute__((always_inline))
+
 #define E_BITS_MASK	0x0f	/* how many bits the code takes */
 #define E_EXTRA_SHIFT	4	/* extra bits after it; a link's index bits */
 #define E_FIELD_MASK	0x0f
@@ -226,9 +228,29 @@ static void build_fixed_tables(void)
 		    DEFLATE_FIXED_DIST);
 }
 
-/* Past the input's end: zeros, counted, so that their use is caught. */
-static bool refill_slow(struct inflater *s)
+/*
+ * Tops the bit buffer up to at least 56 bits: enough for a length code,
+ * its extra bits, a distance code and its extra bits (15 + 5 + 15 + 13).
+ * The eight bytes loaded may be more than fit: the bits above nbits then
+ * hold the next input bytes, and the next refill ORs the same bytes over
+ * them.  Past the input's end come zeros, counted; returns false once
+ * any of them has been used.
+ *
+ * Always inlined, as everything the decoding loop calls, so that the
+ * state lives in registers: a byte store through the output pointer
+ * could alias it otherwise.
+ */
+static ALWAYS_INLINE bool refill(struct inflater *s)
 {
+	uint64_t word;
+
+	if (__builtin_expect(s->in_end - s->in >= 8, 1)) {
+		memcpy(&word, s->in, sizeof(word));
+		s->bits |= le64toh(word) << s->nbits;
+		s->in += (63 - s->nbits) >> 3;
+		s->nbits |= 56;
+		return true;
+	}
 	while (s->nbits <= 56) {
 		if (s->in < s->in_end)
 			s->bits |= (uint64_t)*s->in++ << s->nbits;
@@ -239,27 +261,7 @@ static bool refill_slow(struct inflater *s)
 	return s->overrun * 8 <= s->nbits;
 }
 
-/*
- * Tops the bit buffer up to at least 56 bits: enough for a length code,
- * its extra bits, a distance code and its extra bits (15 + 5 + 15 + 13).
- * The eight bytes loaded may be more than fit: the bits above nbits then
- * hold the next input bytes, and the next refill ORs the same bytes over
- * them.  Returns false once bits past the input's end have been used.
- */
-static inline bool refill(struct inflater *s)
-{
-	uint64_t word;
-
-	if (__builtin_expect(s->in_end - s->in < 8, 0))
-		return refill_slow(s);
-	memcpy(&word, s->in, sizeof(word));
-	s->bits |= le64toh(word) << s->nbits;
-	s->in += (63 - s->nbits) >> 3;
-	s->nbits |= 56;
-	return true;
-}
-
-static inline uint32_t take_bits(struct inflater *s, unsigned int n)
+static ALWAYS_INLINE uint32_t take_bits(struct inflater *s, unsigned int n)
 {
 	uint32_t v = s->bits & ((1ull << n) - 1);
 
@@ -274,7 +276,7 @@ static bool used_bits_past_end(const struct inflater *s)
 }
 
 /* Looks up the next code; takes its bits unless it is bad. */
-static inline uint32_t decode(struct inflater *s, const uint32_t *table,
+static ALWAYS_INLINE uint32_t decode(struct inflater *s, const uint32_t *table,
 			      unsigned int root)
 {
 	uint32_t e = table[s->bits & ((1u << root) - 1)];
@@ -289,21 +291,27 @@ static inline uint32_t decode(struct inflater *s, const uint32_t *table,
 }
 
 /* The value of a length or distance entry plus its extra bits. */
-static inline unsigned int entry_value(struct inflater *s, uint32_t e)
+static ALWAYS_INLINE unsigned int entry_value(struct inflater *s, uint32_t e)
 {
 	return (e >> E_VALUE_SHIFT) +
 	       take_bits(s, (e >> E_EXTRA_SHIFT) & E_FIELD_MASK);
 }
 
 /* Copies @len bytes from @dist back; @room is the space left from @out. */
-static inline void copy_match(uint8_t *out, size_t dist, size_t len,
+static ALWAYS_INLINE void copy_match(uint8_t *out, size_t dist, size_t len,
 			      size_t room)
 {
 	const uint8_t *src = out - dist;
 	uint8_t *end = out + len;
 
-	if (dist >= 8 && room >= len + 7) {
-		/* Whole words; each reads only bytes already written. */
+	/* Whole chunks, each reading only bytes already written. */
+	if (dist >= 16 && room >= len + 15) {
+		do {
+			memcpy(out, src, 16);
+			out += 16;
+			src += 16;
+		} while (out < end);
+	} else if (dist >= 8 && room >= len + 7) {
 		do {
 			memcpy(out, src, 8);
 			out += 8;
@@ -317,7 +325,8 @@ static inline void copy_match(uint8_t *out, size_t dist, size_t len,
 	}
 }
 
-static int huffman_block(struct inflater *s, const struct code_tables *t)
+static ALWAYS_INLINE int decode_symbols(struct inflater *s,
+					 const struct code_tables *t)
 {
 	size_t len, dist, room;
 	uint32_t e;
@@ -330,6 +339,12 @@ static int huffman_block(struct inflater *s, const struct code_tables *t)
 			if (s->out == s->out_end)
 				return INFLATE_ERR_OUTPUT_FULL;
 			*s->out++ = e >> E_VALUE_SHIFT;
+			/* Literals come in runs: one more before the refill. */
+			e = t->litlen[s->bits & ((1u << LITLEN_ROOT) - 1)];
+			if ((e & E_LITERAL) && s->out != s->out_end) {
+				take_bits(s, e & E_BITS_MASK);
+				*s->out++ = e >> E_VALUE_SHIFT;
+			}
 			continue;
 		}
 		if (e & (E_END | E_BAD))
@@ -350,6 +365,16 @@ static int huffman_block(struct inflater *s, const struct code_tables *t)
 		copy_match(s->out, dist, len, room);
 		s->out += len;
 	}
+}
+
+static int huffman_block(struct inflater *s, const struct code_tables *t)
+{
+	struct inflater local = *s;
+	int ret;
+
+	ret = decode_symbols(&local, t);
+	*s = local;
+	return ret;
 }
 
 static int stored_block(struct inflater *s)
