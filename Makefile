@@ -35,6 +35,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmlite.a
 include guests/guests.mk
 include scripts/bench.mk
 include scripts/fuzz.mk
+include scripts/qcow2.mk
 
 run: kvmlite guests
 	./kvmlite -nographic -m 64M -device isa-debug-exit,iobase=0xf4,iosize=4 \

@@ -454,6 +454,8 @@ void block_reap(struct block *bs)
 	if (read(bs->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return;
 	bs->engine->ops->reap(bs->engine);
+	if (bs->drv->reap)
+		bs->drv->reap(bs);
 	req = bs->ready;
 	bs->ready = NULL;
 	bs->ready_tail = NULL;

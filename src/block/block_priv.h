@@ -102,6 +102,11 @@ struct block_driver {
 	void (*flush)(struct block *bs, struct block_request *req);
 	void (*discard)(struct block *bs, struct block_request *req);
 	void (*write_zeroes)(struct block *bs, struct block_request *req);
+	/*
+	 * For drivers that finish requests on their own threads: completes
+	 * them, from block_reap() (NULL: everything goes through engines).
+	 */
+	void (*reap)(struct block *bs);
 };
 
 extern const struct block_driver block_raw_driver;

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: MIT
+# qcow2 tests that need more than one source file, included by the
+# top-level Makefile.
+#
+#   make crash-qcow2		the kill -9 crash test, 50 rounds
+
+BLKRAND_SRCS	:= tests/qcow2/blkrand.c
+
+$(BUILD)/tests/test_qcow2_io: tests/unit/test_qcow2_io.c $(BLKRAND_SRCS) \
+			      $(BUILD)/libkvmlite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/qcow2 -o $@ \
+		$(filter %.c,$^) $(BUILD)/libkvmlite.a $(LDFLAGS)
+
+crash-qcow2: $(BUILD)/tests/test_qcow2_io
+	QCOW2_CRASH_ROUNDS=50 $(BUILD)/tests/test_qcow2_io
+
+.PHONY: crash-qcow2
+
+$(BUILD)/tests/blkrand: tests/qcow2/blkrand_main.c $(BLKRAND_SRCS) \
+			$(BUILD)/libkvmlite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/qcow2 -o $@ $(filter %.c,$^) \
+		$(BUILD)/libkvmlite.a $(LDFLAGS)
+
+units: $(BUILD)/tests/blkrand
