@@ -131,6 +131,14 @@ int qcow2_snapshot_delete(struct qcow2 *q, const char *name, char *err,
 			  size_t errlen);
 /* Changes the virtual size (growing L1 as needed; shrink frees clusters). */
 int qcow2_resize(struct qcow2 *q, uint64_t size, char *err, size_t errlen);
+struct deflate_ctx;
+
+/*
+ * Writes one whole cluster at @guest (cluster-aligned, unallocated)
+ * compressed, or plainly if it does not compress.
+ */
+int qcow2_write_compressed(struct qcow2 *q, struct deflate_ctx *ctx,
+			   uint64_t guest, const void *data);
 /* Rewrites the backing file name and format in the header. */
 int qcow2_set_backing(struct qcow2 *q, const char *name, const char *fmt);
 

@@ -170,6 +170,8 @@ struct qcow2 {
 	struct image *backing;
 	/* Metadata written since the last sync of the file. */
 	bool need_sync;
+	/* Where the next compressed cluster may go (kvmlite-img convert). */
+	uint64_t comp_cursor;
 	/* Guest data written since then (atomic: written without q->lock). */
 	unsigned long unsynced_writes;
 };
@@ -220,6 +222,23 @@ int qcow2_free_l2_entry(struct qcow2 *q, uint64_t entry);
 int qcow2_rc_flush(struct qcow2 *q);
 /* Writes all metadata in the right order and syncs the file. */
 int qcow2_flush_locked(struct qcow2 *q);
+
+/* --- create (qcow2_create.c) ---------------------------------------------- */
+
+int qcow2_preallocate(struct qcow2 *q, int mode);
+/* @n free clusters in a row (refcount 1); the host offset. */
+int64_t qcow2_alloc_contiguous(struct qcow2 *q, uint64_t n);
+/* A larger L1 table, moved to new clusters (under q->lock). */
+int qcow2_grow_l1(struct qcow2 *q, uint32_t entries);
+
+/* --- snapshots (qcow2_snapshot.c) ------------------------------------------ */
+
+int qcow2_load_l1(struct qcow2 *q, uint64_t off, uint32_t size,
+		  uint64_t **l1);
+/* The L1 tables of the snapshots, and the snapshot table's length. */
+int qcow2_snapshot_l1s(struct qcow2 *q, uint64_t **offs, uint64_t **sizes,
+		       unsigned int *nr, uint64_t *table_len);
+int qcow2_write_zeroes_data(struct qcow2 *q);
 
 /* --- check and repair (qcow2_check.c) ------------------------------------ */
 

@@ -385,12 +385,34 @@ static int crash_batch(struct rig *r, const char *ppath)
 	return fdatasync(r->shadow) || r->errors ? -1 : 0;
 }
 
+/*
+ * What an earlier run left of its last batch is the baseline now: the
+ * shadow takes the image's contents before this run's first batch.
+ */
+static int adopt_image(struct rig *r, const char *ppath)
+{
+	uint64_t off, len;
+	int ret = 0;
+
+	for (off = 0; !ret && off < r->size; off += len) {
+		len = r->size - off < r->max_len ? r->size - off : r->max_len;
+		ret = resync_range(r, off, len);
+	}
+	if (!ret && fdatasync(r->shadow))
+		ret = -1;
+	unlink(ppath);
+	return ret;
+}
+
 int blkrand_run(const struct blkrand_opts *o)
 {
 	char *ppath = pending_path(o->shadow);
 	struct rig r;
 	unsigned int i;
 	int ret = rig_init(&r, o);
+
+	if (!ret && o->crash_mode)
+		ret = adopt_image(&r, ppath);
 
 	for (i = 0; !ret && i < o->ops && !r.errors; i++) {
 		if (o->crash_mode)
