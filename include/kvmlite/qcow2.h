@@ -107,6 +107,8 @@ struct qcow2_info {
 };
 
 void qcow2_get_info(const struct qcow2 *q, struct qcow2_info *info);
+/* The backing file's path (relative names resolved), malloc'd, or NULL. */
+char *qcow2_backing_path(const struct qcow2 *q);
 
 struct qcow2_snapshot_info {
 	char *id;

@@ -91,10 +91,12 @@ static int init_caches(struct qcow2 *q, const struct qcow2_open_opts *o,
 /* --- the backing file -------------------------------------------------------- */
 
 /* Relative names are relative to the overlay's directory, as in QEMU. */
-static char *backing_path(const struct qcow2 *q)
+char *qcow2_backing_path(const struct qcow2 *q)
 {
 	char *copy, *dir, *path;
 
+	if (!q->backing_name)
+		return NULL;
 	if (q->backing_name[0] == '/' || !strchr(q->filename, '/'))
 		return strdup(q->backing_name);
 	copy = strdup(q->filename);
@@ -137,7 +139,7 @@ static int open_backing(struct qcow2 *q, const struct qcow2_open_opts *o,
 		snprintf(err, errlen, "Could not open backing file: the backing chain is deeper than %d", MAX_CHAIN_DEPTH);
 		return -ELOOP;
 	}
-	path = backing_path(q);
+	path = qcow2_backing_path(q);
 	if (!path)
 		return -ENOMEM;
 	bo.filename = path;

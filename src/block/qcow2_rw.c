@@ -513,6 +513,7 @@ int qcow2_status(struct qcow2 *q, uint64_t off, uint64_t len, uint64_t *run)
 	case QCOW2_ZERO:
 		return IMAGE_STATUS_ZERO;
 	default:
-		return q->backing ? IMAGE_STATUS_BACKING : IMAGE_STATUS_ZERO;
+		return q->backing_name ? IMAGE_STATUS_BACKING :
+					 IMAGE_STATUS_ZERO;
 	}
 }
