@@ -35,13 +35,13 @@ static void ref_range(struct counts *c, uint64_t off, uint64_t len)
 	if (!len)
 		return;
 	last = (off + len - 1) >> c->q->cluster_bits;
+	if (last >= c->nr) {
+		fprintf(c->log, "ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n",
+			off, len);
+		c->res->corruptions++;
+		return;
+	}
 	for (cl = off >> c->q->cluster_bits; cl <= last; cl++) {
-		if (cl >= c->nr) {
-			fprintf(c->log, "ERROR: cluster %" PRIu64 " is beyond the end of the image\n",
-				cl);
-			c->res->corruptions++;
-			continue;
-		}
 		c->refs[cl]++;
 		if (cl + 1 > c->end)
 			c->end = cl + 1;
@@ -193,8 +193,7 @@ static int check_copied(struct counts *c, unsigned int fix)
 	for (i = 0; !ret && i < q->l1_size; i++) {
 		e = be64toh(q->l1[i]);
 		off = e & L1E_OFFSET_MASK;
-		if (!off || off >= c->nr << q->cluster_bits ||
-		    off % q->cluster_size)
+		if (!off || off % q->cluster_size)
 			continue;
 		ret = qcow2_rc_get(q, off >> q->cluster_bits, &rc);
 		if (ret)
@@ -218,8 +217,7 @@ static int check_copied(struct counts *c, unsigned int fix)
 		for (j = 0; !ret && j < (1ull << q->l2_bits); j++) {
 			e = be64toh(table[j]);
 			off = e & L2E_OFFSET_MASK;
-			if ((e & QCOW_OFLAG_COMPRESSED) || !off ||
-			    off >= c->nr << q->cluster_bits)
+			if ((e & QCOW_OFLAG_COMPRESSED) || !off)
 				continue;
 			ret = qcow2_rc_get(q, off >> q->cluster_bits, &rc);
 			if (ret || (rc == 1) == !!(e & QCOW_OFLAG_COPIED))
@@ -257,6 +255,8 @@ static int compare_refcounts(struct counts *c, unsigned int fix,
 			*rebuild = true;
 			continue;
 		}
+		if (rc && cl + 1 > c->end)
+			c->end = cl + 1;
 		if (rc == c->refs[cl])
 			continue;
 		if (rc < c->refs[cl] || cl >= limit) {

@@ -55,23 +55,33 @@ static void print_verdict(const struct qcow2_check_result *r)
 		       r->check_errors);
 }
 
+/* qemu-img leaves out the counts that are zero, these included. */
+static void json_count(const char *key, uint64_t v, bool *first)
+{
+	if (v || !strcmp(key, "check-errors") ||
+	    !strcmp(key, "image-end-offset") ||
+	    !strcmp(key, "total-clusters") ||
+	    !strcmp(key, "allocated-clusters")) {
+		printf("%s    \"%s\": %" PRIu64, *first ? "" : ",\n", key, v);
+		*first = false;
+	}
+}
+
 static void print_json(const char *file, const struct qcow2_check_result *r)
 {
-	printf("{\n    \"image-end-offset\": %" PRIu64 ",\n"
-	       "    \"total-clusters\": %" PRIu64 ",\n"
-	       "    \"check-errors\": %" PRIu64 ",\n",
-	       r->image_end_offset, r->total_clusters, r->check_errors);
-	if (r->leaks)
-		printf("    \"leaks\": %" PRIu64 ",\n", r->leaks);
-	if (r->corruptions)
-		printf("    \"corruptions\": %" PRIu64 ",\n", r->corruptions);
-	printf("    \"allocated-clusters\": %" PRIu64 ",\n"
-	       "    \"filename\": \"%s\",\n"
-	       "    \"format\": \"qcow2\",\n"
-	       "    \"fragmented-clusters\": %" PRIu64 ",\n"
-	       "    \"compressed-clusters\": %" PRIu64 "\n}\n",
-	       r->allocated_clusters, file, r->fragmented_clusters,
-	       r->compressed_clusters);
+	bool first = true;
+
+	printf("{\n");
+	json_count("image-end-offset", r->image_end_offset, &first);
+	json_count("total-clusters", r->total_clusters, &first);
+	json_count("check-errors", r->check_errors, &first);
+	json_count("leaks", r->leaks, &first);
+	json_count("corruptions", r->corruptions, &first);
+	json_count("allocated-clusters", r->allocated_clusters, &first);
+	printf(",\n    \"filename\": \"%s\",\n    \"format\": \"qcow2\"", file);
+	json_count("fragmented-clusters", r->fragmented_clusters, &first);
+	json_count("compressed-clusters", r->compressed_clusters, &first);
+	printf("\n}\n");
 }
 
 static int exit_status(const struct qcow2_check_result *r)

@@ -100,7 +100,7 @@ static int set_option(struct create_args *a, const char *key, char *val)
 		return parse_compat(val, a);
 	if (!strcmp(a->fmt, "qcow2") && !strcmp(key, "lazy_refcounts"))
 		return parse_bool(key, val, &a->q.lazy_refcounts);
-	img_error("Invalid parameter '%s'", key);
+	img_error("%s: Invalid parameter '%s'", a->file, key);
 	return -1;
 }
 
@@ -114,7 +114,7 @@ static int parse_options(struct create_args *a, char *text)
 		char *eq = strchr(item, '=');
 
 		if (!eq) {
-			img_error("Invalid parameter '%s'", item);
+			img_error("%s: Invalid parameter '%s'", a->file, item);
 			return -1;
 		}
 		*eq = '\0';
@@ -197,7 +197,8 @@ static int do_create(struct create_args *a)
 	if (a->q.backing_file && check_backing(a))
 		return IMG_ERROR;
 	if (!a->have_size) {
-		img_error("Image creation needs a size parameter");
+		img_error("%s: Image creation needs a size parameter",
+			  a->file);
 		return IMG_ERROR;
 	}
 	print_formatting(a);
