@@ -13,21 +13,14 @@
 
 #include "qcow2_priv.h"
 
+/* Tables are allocated as they are first needed. */
 int qcow2_cache_init(struct qcow2_cache *c, unsigned int nr, size_t size)
 {
-	unsigned int i;
-
+	(void)size;
 	c->entries = calloc(nr, sizeof(*c->entries));
 	if (!c->entries)
 		return -ENOMEM;
 	c->nr = nr;
-	for (i = 0; i < nr; i++) {
-		c->entries[i].table = qcow2_alloc_buf(size);
-		if (!c->entries[i].table) {
-			qcow2_cache_free(c);
-			return -ENOMEM;
-		}
-	}
 	return 0;
 }
 
@@ -46,7 +39,7 @@ static struct qcow2_cache_entry *entry_of(struct qcow2_cache *c, void *table)
 {
 	unsigned int i;
 
-	for (i = 0; i < c->nr; i++)
+	for (i = 0; table && i < c->nr; i++)
 		if (c->entries[i].table == table)
 			return &c->entries[i];
 	return NULL;
@@ -111,6 +104,10 @@ int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t offset,
 		e = victim(c);
 		if (!e)
 			return -EBUSY;
+		if (!e->table)
+			e->table = qcow2_alloc_buf(q->cluster_size);
+		if (!e->table)
+			return -ENOMEM;
 		ret = write_entry(q, c, e);
 		if (ret)
 			return ret;

@@ -98,7 +98,7 @@ struct qcow2_cache_entry {
 	uint64_t last_use;
 	unsigned int pins;
 	bool dirty;
-	void *table;
+	void *table;		/* NULL until first used */
 };
 
 struct qcow2;

@@ -4,12 +4,17 @@
  * inputs that once found bugs keep being run as a unit test.  A failing
  * input traps; the run then exits without its PASS line.
  *
- *	replay [DIR]		(default tests/fuzz/corpus)
+ *	replay [DIR]		(default CORPUS_DIR, tests/fuzz/corpus)
  */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* Each target's replay is built with its own corpus as the default. */
+#ifndef CORPUS_DIR
+#define CORPUS_DIR "tests/fuzz/corpus"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,7 +45,7 @@ static int replay_file(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+	const char *dir = argc > 1 ? argv[1] : CORPUS_DIR;
 	struct dirent *ent;
 	char path[4096];
 	unsigned int n = 0;
