@@ -58,27 +58,44 @@ static void show_progress(const struct copy *c, uint64_t done)
 	}
 }
 
-static int write_piece(struct copy *c, uint64_t off, const uint8_t *p,
-		       uint64_t len)
+/* Non-zero grains go out in runs, one write per run. */
+static int write_run(struct copy *c, uint64_t off, const uint8_t *p,
+		     uint64_t len)
 {
-	if (img_is_zero(p, len))
-		return 0;
-	if (c->compress && len == c->grain)
-		return qcow2_write_compressed(image_qcow2(c->dst), c->ctx, off,
-					      p);
-	return image_write(c->dst, off, p, len);
+	uint64_t i;
+	int ret = 0;
+
+	if (!c->compress)
+		return len ? image_write(c->dst, off, p, len) : 0;
+	for (i = 0; !ret && i < len; i += c->grain)
+		ret = qcow2_write_compressed(image_qcow2(c->dst), c->ctx,
+					     off + i, p + i);
+	return ret;
 }
 
 static int copy_data(struct copy *c, uint64_t off, uint64_t len)
 {
-	uint64_t i, n;
+	uint64_t i, n, start = 0;
 	int ret = image_read(c->src, off, c->buf, len);
 
 	for (i = 0; !ret && i < len; i += n) {
 		n = len - i < c->grain ? len - i : c->grain;
-		ret = write_piece(c, off + i, c->buf + i, n);
+		if (img_is_zero(c->buf + i, n)) {
+			ret = write_run(c, off + start, c->buf + start,
+					i - start);
+			start = i + n;
+		} else if (c->compress && n < c->grain) {
+			/* A short last piece cannot be a compressed cluster. */
+			ret = write_run(c, off + start, c->buf + start,
+					i - start);
+			if (!ret)
+				ret = image_write(c->dst, off + i, c->buf + i,
+						  n);
+			start = i + n;
+		}
 	}
-	return ret;
+	return ret ? ret : write_run(c, off + start, c->buf + start,
+				     len - start);
 }
 
 /* Runs stay whole grains, so that pieces start on cluster boundaries. */
