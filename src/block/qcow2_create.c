@@ -42,7 +42,7 @@ static int check_create_opts(const struct qcow2_create_opts *o, char *err,
 }
 
 /* Cluster 0 header, cluster 1 refcount table, cluster 2 its block. */
-static int write_empty(struct qcow2 *q, const struct qcow2_create_opts *o)
+static int write_empty(struct qcow2 *q)
 {
 	uint64_t cs = q->cluster_size;
 	uint8_t *buf = qcow2_alloc_buf(3 * cs);
@@ -57,7 +57,6 @@ static int write_empty(struct qcow2 *q, const struct qcow2_create_opts *o)
 	ret = qcow2_build_header(q, buf, cs);
 	if (!ret)
 		ret = qcow2_pwrite(q, buf, 3 * cs, 0);
-	(void)o;
 	free(buf);
 	return ret;
 }
@@ -117,7 +116,7 @@ int qcow2_create(int fd, const struct qcow2_create_opts *o, char *err,
 	if (ret)
 		return ret;
 	init_header(&q, &opts);
-	if (ftruncate(fd, 0) || (ret = write_empty(&q, &opts))) {
+	if (ftruncate(fd, 0) || (ret = write_empty(&q))) {
 		snprintf(err, errlen, "Could not write the image: %s",
 			 strerror(ret ? -ret : errno));
 		return -EIO;

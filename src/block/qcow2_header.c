@@ -113,7 +113,7 @@ static int keep_ext(struct qcow2 *q, uint32_t type, const uint8_t *data,
 }
 
 static int take_ext(struct qcow2 *q, uint32_t type, const uint8_t *data,
-		    uint32_t len, char *err, size_t errlen)
+		    uint32_t len)
 {
 	switch (type) {
 	case EXT_BACKING_FMT:
@@ -131,8 +131,6 @@ static int take_ext(struct qcow2 *q, uint32_t type, const uint8_t *data,
 		q->has_bitmaps_ext = true;
 		return keep_ext(q, type, data, len);
 	default:
-		(void)err;
-		(void)errlen;
 		return keep_ext(q, type, data, len);
 	}
 }
@@ -153,7 +151,7 @@ static int parse_exts(struct qcow2 *q, const uint8_t *b, size_t end,
 			snprintf(err, errlen, "Invalid qcow2 header: header extension 0x%08x is too long", type);
 			return -EINVAL;
 		}
-		ret = take_ext(q, type, b + pos, len, err, errlen);
+		ret = take_ext(q, type, b + pos, len);
 		if (ret)
 			return ret;
 		pos += (len + 7) & ~7u;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvmlite/block.h"
@@ -502,4 +503,81 @@ int blkrand_verify(const char *image, const char *shadow, bool crash_mode)
 	rig_free(&r);
 	free(p);
 	return bad ? -1 : 0;
+}
+
+/* --- throughput --------------------------------------------------------------- */
+
+struct bench {
+	struct block *bs;
+	struct slot slots[MAX_QD];
+	uint64_t next, end, bs_len;
+	bool random_order;
+	uint64_t rng;
+	enum block_op op;
+};
+
+static void bench_issue(struct bench *b, struct slot *s);
+
+static void bench_done(struct block_request *req, int ret)
+{
+	struct slot *s = req->opaque;
+	struct bench *b = (struct bench *)s->rig;
+
+	s->busy = false;
+	if (ret)
+		fprintf(stderr, "bench request failed: %s\n", strerror(-ret));
+	else
+		bench_issue(b, s);
+}
+
+static void bench_issue(struct bench *b, struct slot *s)
+{
+	uint64_t blocks = b->end / b->bs_len;
+
+	if (b->next >= b->end)
+		return;
+	memset(&s->req, 0, sizeof(s->req));
+	s->req.op = b->op;
+	s->req.offset = b->random_order ?
+			next_rand(&b->rng) % blocks * b->bs_len : b->next;
+	b->next += b->bs_len;
+	s->iov = (struct iovec){ s->buf, b->bs_len };
+	s->req.iov = &s->iov;
+	s->req.iovcnt = 1;
+	s->req.done = bench_done;
+	s->req.opaque = s;
+	s->rig = (struct rig *)b;
+	s->busy = true;
+	block_submit(b->bs, &s->req);
+}
+
+double blkrand_bench(const char *image, const char *format, bool write,
+		     bool random_order, unsigned int block_len,
+		     unsigned int qd)
+{
+	struct bench b = { .bs_len = block_len, .random_order = random_order,
+			   .rng = 88172645463325252ull,
+			   .op = write ? BLOCK_OP_WRITE : BLOCK_OP_READ };
+	struct timespec t0, t1;
+	unsigned int i;
+
+	b.bs = open_block(image, format, true);
+	if (!b.bs || qd > MAX_QD)
+		return -1;
+	b.end = block_length(b.bs) / block_len * block_len;
+	for (i = 0; i < qd; i++) {
+		if (posix_memalign((void **)&b.slots[i].buf, 4096, block_len))
+			return -1;
+		memset(b.slots[i].buf, 0x5a, block_len);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < qd; i++)
+		bench_issue(&b, &b.slots[i]);
+	block_drain(b.bs);
+	block_close(b.bs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (i = 0; i < qd; i++)
+		free(b.slots[i].buf);
+	return b.end / 1048576.0 / (t1.tv_sec - t0.tv_sec +
+				    (t1.tv_nsec - t0.tv_nsec) / 1e9);
 }

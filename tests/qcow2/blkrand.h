@@ -35,4 +35,13 @@ int blkrand_run(const struct blkrand_opts *o);
    batch's data, sector by sector). */
 int blkrand_verify(const char *image, const char *shadow, bool crash_mode);
 
+/*
+ * MB/s of reading or writing the whole disk in @block_len requests, @qd
+ * in flight, with cache=none (blocks in order, or as many at random
+ * places); the close, with its flush, is timed too.
+ */
+double blkrand_bench(const char *image, const char *format, bool write,
+		     bool random_order, unsigned int block_len,
+		     unsigned int qd);
+
 #endif
