@@ -69,6 +69,8 @@ struct block_options {
 	   defaults). */
 	uint64_t l2_cache_size;
 	uint64_t refcount_cache_size;
+	/* -snapshot: writes go to a temporary overlay, lost at close. */
+	bool snapshot;
 };
 
 /* QEMU's option values ("none", "io_uring", "unmap"...); 0 or -1. */

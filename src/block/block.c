@@ -213,6 +213,8 @@ struct block *block_open(const struct block_options *o, char *err,
 		snprintf(err, errlen, "Unknown driver '%s'", o->format);
 		return NULL;
 	}
+	if (o->snapshot)
+		return block_open_overlay(o, err, errlen);
 	bs = calloc(1, sizeof(*bs));
 	if (!bs) {
 		snprintf(err, errlen, "out of memory");

@@ -127,6 +127,10 @@ struct block {
 	struct block_request *ready, *ready_tail;
 };
 
+/* -snapshot: @o's image under a temporary overlay (overlay.c). */
+struct block *block_open_overlay(const struct block_options *o, char *err,
+				 size_t errlen);
+
 /* The driver whose probe claims @buf, or NULL for none (raw). */
 const struct block_driver *block_probe(const uint8_t *buf, size_t len);
 void block_request_complete(struct block_request *req, int ret);

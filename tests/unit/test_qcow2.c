@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "kvmlite/block.h"
 #include "kvmlite/image.h"
 #include "kvmlite/qcow2.h"
 
@@ -240,6 +241,43 @@ TEST(dirty_image_repaired)
 	CHECK_EQ(sh("qemu-img info %s | grep -q 'corrupt: false'", path), 0);
 }
 
+static void write_done(struct block_request *req, int ret)
+{
+	*(int *)req->opaque = ret;
+}
+
+/* -snapshot: the guest writes, the image does not change. */
+TEST(snapshot_overlay)
+{
+	char path[192], err[1024];
+	struct block_options o = { .filename = path, .format = "raw",
+				   .snapshot = true };
+	uint8_t buf[4096];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct block_request req = { .op = BLOCK_OP_WRITE, .iov = &iov,
+				     .iovcnt = 1, .done = write_done };
+	struct block *bs;
+	int ret = 1;
+
+	if (!have_qemu)
+		return;
+	snprintf(path, sizeof(path), "%s/s.raw", dir);
+	CHECK_EQ(sh("head -c 1M /dev/urandom > %s && cp %s %s.orig", path,
+		    path, path), 0);
+	bs = block_open(&o, err, sizeof(err));
+	CHECK(bs);
+	if (!bs)
+		return;
+	CHECK(!strcmp(block_format(bs), "qcow2"));
+	memset(buf, 0xee, sizeof(buf));
+	req.opaque = &ret;
+	block_submit(bs, &req);
+	block_drain(bs);
+	CHECK_EQ(ret, 0);
+	block_close(bs);
+	CHECK_EQ(sh("cmp -s %s %s.orig", path, path), 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -259,6 +297,7 @@ int main(void)
 	RUN(check_agrees_with_qemu);
 	RUN(hostile_images);
 	RUN(dirty_image_repaired);
+	RUN(snapshot_overlay);
 	sh("rm -rf %s", dir);
 	return check_summary();
 }
