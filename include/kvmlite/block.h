@@ -78,6 +78,7 @@ int block_parse_cache(const char *name, enum block_cache *out);
 int block_parse_aio(const char *name, enum block_aio *out);
 int block_parse_discard(const char *name, enum block_discard *out);
 bool block_cache_direct(enum block_cache cache);
+bool block_format_known(const char *format);
 
 /*
  * The message QEMU gives when aio=native comes without O_DIRECT, or NULL
@@ -192,6 +193,8 @@ uint64_t block_length(const struct block *bs);
 bool block_read_only(const struct block *bs);
 /* Writes are cached until FLUSH (writeback, none, unsafe). */
 bool block_write_cache(const struct block *bs);
+/* discard=unmap: DISCARD and WRITE_ZEROES may deallocate. */
+bool block_discard_unmap(const struct block *bs);
 /* READ/WRITE offsets and lengths must be multiples of this. */
 uint32_t block_alignment(const struct block *bs);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "block.h"
 #include "chardev.h"
 
 #define KVMLITE_VERSION		"0.1.0"
@@ -15,6 +16,12 @@
 #define DEFAULT_RAM_SIZE	(128ULL << 20)
 #define MAX_VCPUS		255
 #define NAME_MAX_LEN		256	/* -name strings, with the NUL */
+#define MAX_DRIVES		32
+#define MAX_VIRTIO_BLK		31	/* one per free PCI slot */
+#define ID_MAX_LEN		128	/* id= strings, with the NUL */
+#define FILE_MAX_LEN		4096	/* file= strings, with the NUL */
+#define VIRTIO_BLK_ID_BYTES	20	/* what GET_ID returns of serial= */
+#define VIRTIO_BLK_MAX_QUEUES	1024
 
 /* -smp after QEMU 7.2's rules have filled in what was left out. */
 struct smp_config {
@@ -44,6 +51,44 @@ struct rtc_option {
 	int64_t start_epoch;	/* RTC_BASE_DATE: seconds since 1970, UTC */
 };
 
+/*
+ * -drive, -hda: an image to open.  Without if= it is QEMU's IDE disk,
+ * which is a virtio disk in kvmlite, named as QEMU names it.
+ */
+enum drive_interface {
+	DRIVE_IF_DEFAULT,
+	DRIVE_IF_VIRTIO,
+	DRIVE_IF_NONE,
+};
+
+struct drive_config {
+	const char *opt;	/* "-drive" or "-hda"; NULL for a bare name */
+	const char *arg;	/* the argument as typed, for messages */
+	enum drive_interface interface;
+	int index;
+	char id[ID_MAX_LEN];
+	char file[FILE_MAX_LEN];	/* "" if the drive is empty */
+	char format[16];
+	struct block_options block;	/* points at file and format */
+	char serial[VIRTIO_BLK_ID_BYTES + 1];
+	bool has_serial;
+	/* A key no format takes: QEMU names it once the image is open. */
+	char bad_key[64];
+};
+
+/* -device virtio-blk-pci, or the one an if=virtio drive implies. */
+struct blk_device_config {
+	const char *opt;	/* its -device, or its drive's option */
+	const char *arg;
+	char id[ID_MAX_LEN];	/* "" if none */
+	char drive_id[ID_MAX_LEN];
+	int drive;		/* index in config.drives */
+	unsigned int num_queues;	/* resolved: one per vCPU by default */
+	char serial[VIRTIO_BLK_ID_BYTES + 1];
+	bool has_serial;
+	int slot;		/* -1: the next free one */
+};
+
 /* Everything the command line says, validated; nothing opened yet. */
 struct config {
 	uint64_t ram_size;
@@ -66,6 +111,10 @@ struct config {
 	int nr_pin_vcpus;		/* 0: no pinning */
 	int pin_io;			/* -pin-io: host CPU, or -1 */
 	struct rtc_option rtc;
+	struct drive_config drives[MAX_DRIVES];
+	int nr_drives;
+	struct blk_device_config blk[MAX_VIRTIO_BLK];
+	int nr_blk;
 };
 
 enum config_result {
@@ -121,6 +170,14 @@ int opt_next(struct opt_iter *it, struct opt_elem *e, char *err,
 bool opt_key_is(const struct opt_elem *e, const char *key);
 /* Copies the value with ",," turned into ','; -1 if it doesn't fit. */
 int opt_val_copy(const struct opt_elem *e, char *buf, size_t len);
+bool opt_val_is(const struct opt_elem *e, const char *s);
+/* QEMU's on/off, yes/no, true/false, y/n; -1 with @err otherwise. */
+int opt_parse_bool(const struct opt_iter *it, const struct opt_elem *e,
+		   bool *out, char *err, size_t errlen);
+/* An integer in any C base up to @max, @type naming the range. */
+int opt_parse_uint(const struct opt_iter *it, const struct opt_elem *e,
+		   uint64_t max, const char *type, uint64_t *out, char *err,
+		   size_t errlen);
 /* Writes "<opt> <text>: <message>" to @err; returns -1. */
 int opt_fail(const struct opt_iter *it, char *err, size_t errlen,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -156,5 +213,22 @@ int smp_args_add(struct smp_args *args, const char *opt, const char *text,
 		 char *err, size_t errlen);
 int smp_args_finish(const struct smp_args *args, struct smp_config *smp,
 		    char *err, size_t errlen);
+
+/*
+ * -drive, -hda and -device virtio-blk-pci (src/core/drive.c); 0 or -1
+ * with @err.  @opt is the option as typed, NULL for a bare image name.
+ * drives_finish() resolves drive= references and adds the devices that
+ * drives without if=none imply, once -smp is known.
+ */
+int drive_add(struct config *cfg, const char *opt, const char *text,
+	      char *err, size_t errlen);
+int drive_add_disk(struct config *cfg, const char *opt, const char *file,
+		   int index, char *err, size_t errlen);
+int virtio_blk_add(struct config *cfg, const char *opt, const char *text,
+		   char *err, size_t errlen);
+int drives_finish(struct config *cfg, char *err, size_t errlen);
+/* "<opt> <arg>: <message>" (just "<arg>: " without @opt); returns -1. */
+int config_error(char *err, size_t errlen, const char *opt, const char *arg,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

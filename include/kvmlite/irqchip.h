@@ -32,6 +32,32 @@ const struct irq_line *irqchip_isa_line(struct irqchip *chip,
 					unsigned int irq);
 
 /*
+ * The line of INTx# @intx (0 = INTA#) of PCI slot @slot: level-triggered,
+ * on the IOAPIC pin mptable_pci_ioapic_pin() names.  Slots share pins, so
+ * a pin is high while any of its lines is.  NULL if out of range.
+ */
+const struct irq_line *irqchip_pci_intx_line(struct irqchip *chip,
+					     unsigned int slot,
+					     unsigned int intx);
+
+/*
+ * MSI vectors: a GSI above the IOAPIC's whose route carries one message,
+ * and an eventfd bound to it with KVM_IRQFD, so that a device thread
+ * injects the message by writing the eventfd, without leaving its thread
+ * or taking a lock.  Routes change on vCPU threads while devices signal:
+ * KVM applies a new table atomically, and an irqfd follows it.
+ */
+#define IRQCHIP_MAX_MSI		1024
+
+/* A new vector with no message yet; its GSI, or -1 with errno set. */
+int irqchip_msi_new(struct irqchip *chip);
+/* Points @gsi at the message (@addr, @data); 0, or -1 with errno set. */
+int irqchip_msi_route(struct irqchip *chip, int gsi, uint64_t addr,
+		      uint32_t data);
+/* Sends @gsi's message; any thread. */
+void irqchip_msi_fire(struct irqchip *chip, int gsi);
+
+/*
  * Fills @routes with the PC routing (PIC and IOAPIC pins per GSI);
  * returns how many entries, at most irqchip_max_pc_routes().
  */

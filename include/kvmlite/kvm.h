@@ -2,6 +2,7 @@
 #ifndef KVMLITE_KVM_H
 #define KVMLITE_KVM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,16 @@ int kvm_set_gsi_routing(struct kvm *kvm, const struct kvm_irq_routing *table);
 
 /* Drives the input pin @gsi of the in-kernel PIC/IOAPIC to @level. */
 int kvm_irq_line(struct kvm *kvm, uint32_t gsi, int level);
+
+/* Binds eventfd @fd to @gsi (KVM_IRQFD): a write to it signals the GSI. */
+int kvm_irqfd(struct kvm *kvm, uint32_t gsi, int fd);
+
+/*
+ * Binds (or with !@assign unbinds) a guest MMIO write of @len bytes at
+ * @addr to eventfd @fd (KVM_IOEVENTFD, any data): such a write signals
+ * @fd inside KVM and never exits to userspace.
+ */
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t len, int fd,
+		  bool assign);
 
 #endif

@@ -13,12 +13,15 @@
 #include "memory.h"
 #include "topology.h"
 
+struct block;
 struct bus;
 struct ioloop;
 struct irqchip;
+struct pci_host;
 struct kvm_run;
 struct machine;
 struct unimp_log;
+struct virtio_blk;
 
 struct vcpu {
 	struct machine *machine;
@@ -52,6 +55,7 @@ struct machine {
 	struct bus *mmio;
 	struct ioloop *ioloop;
 	struct irqchip *irqchip;
+	struct pci_host *pci;		/* bus 0 */
 	struct cpu_model cpu;
 	struct cpu_topology topo;	/* -smp as APIC IDs */
 	struct boot_files boot;
@@ -60,6 +64,8 @@ struct machine {
 	int nr_vcpus;
 	struct device_reset *resets;
 	struct chardev *serial_chr[MAX_SERIAL_PORTS];
+	struct block *drives[MAX_DRIVES];	/* cfg->drives, opened */
+	struct virtio_blk *blk[MAX_VIRTIO_BLK];	/* cfg->blk */
 
 	/* Lifecycle: requests from any thread, served by the main thread. */
 	pthread_mutex_t lock;

@@ -136,6 +136,11 @@ static const struct block_driver *find_driver(const char *format)
 	return NULL;
 }
 
+bool block_format_known(const char *format)
+{
+	return find_driver(format) != NULL;
+}
+
 static void warn_probed_raw(const char *path)
 {
 	fprintf(stderr,
@@ -307,6 +312,11 @@ static bool writethrough(const struct block *bs)
 bool block_write_cache(const struct block *bs)
 {
 	return !writethrough(bs);
+}
+
+bool block_discard_unmap(const struct block *bs)
+{
+	return bs->opts.discard == BLOCK_DISCARD_UNMAP;
 }
 
 uint32_t block_alignment(const struct block *bs)

@@ -28,6 +28,8 @@ static const struct kvm_required_cap required_caps[] = {
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
 	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 };
 
 #define NR_IRQCHIPS 3	/* PIC master, PIC slave, IOAPIC */
@@ -222,4 +224,24 @@ int kvm_irq_line(struct kvm *kvm, uint32_t gsi, int level)
 int kvm_set_gsi_routing(struct kvm *kvm, const struct kvm_irq_routing *table)
 {
 	return ioctl(kvm->vm_fd, KVM_SET_GSI_ROUTING, table);
+}
+
+int kvm_irqfd(struct kvm *kvm, uint32_t gsi, int fd)
+{
+	struct kvm_irqfd irqfd = { .fd = fd, .gsi = gsi };
+
+	return ioctl(kvm->vm_fd, KVM_IRQFD, &irqfd);
+}
+
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t len, int fd,
+		  bool assign)
+{
+	struct kvm_ioeventfd ioeventfd = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &ioeventfd);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kvmlite/block.h"
 #include "kvmlite/bus.h"
 #include "kvmlite/chardev.h"
 #include "kvmlite/cpulist.h"
@@ -23,8 +24,10 @@
 #include "kvmlite/machine.h"
 #include "kvmlite/mc146818.h"
 #include "kvmlite/mptable.h"
+#include "kvmlite/pci.h"
 #include "kvmlite/serial.h"
 #include "kvmlite/unimp.h"
+#include "kvmlite/virtio_blk.h"
 
 #define KVM_DEVICE	"/dev/kvm"
 #define MIN_RAM_SIZE	(2ULL << 20)
@@ -130,11 +133,65 @@ static int rtc_init(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* As QEMU: every drive is opened, then its device takes the image lock. */
+static int drive_open(struct machine *m, int i, char *err, size_t errlen)
+{
+	const struct drive_config *d = &m->cfg->drives[i];
+	char msg[1024];
+
+	if (!d->file[0])
+		return 0;
+	m->drives[i] = block_open(&d->block, msg, sizeof(msg));
+	if (!m->drives[i])
+		return config_error(err, errlen, d->opt, d->arg, "%s", msg);
+	if (d->bad_key[0])
+		return config_error(err, errlen, d->opt, d->arg,
+				    "Block format '%s' does not support the option '%s'",
+				    block_format(m->drives[i]), d->bad_key);
+	return 0;
+}
+
+static int virtio_blk_init(struct machine *m, int i, char *err,
+			   size_t errlen)
+{
+	const struct blk_device_config *b = &m->cfg->blk[i];
+	struct virtio_blk_params p = {
+		.bs = m->drives[b->drive],
+		.id = b->id[0] ? b->id : NULL,
+		.serial = b->has_serial ? b->serial : NULL,
+		.num_queues = b->num_queues,
+		.slot = b->slot,
+	};
+	char msg[1024];
+
+	if (block_lock(p.bs, msg, sizeof(msg)))
+		return config_error(err, errlen, b->opt, b->arg, "%s", msg);
+	m->blk[i] = virtio_blk_new(m, &p, msg, sizeof(msg));
+	if (!m->blk[i])
+		return config_error(err, errlen, b->opt, b->arg, "%s", msg);
+	return 0;
+}
+
+static int disks_init(struct machine *m, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < m->cfg->nr_drives; i++)
+		if (drive_open(m, i, err, errlen))
+			return -1;
+	for (i = 0; i < m->cfg->nr_blk; i++)
+		if (virtio_blk_init(m, i, err, errlen))
+			return -1;
+	return 0;
+}
+
 static int devices_init(struct machine *m, char *err, size_t errlen)
 {
 	const struct debug_exit_config *dbg = &m->cfg->debug_exit;
 	int i;
 
+	if (pci_machine_init(m, err, errlen))
+		return -1;
 	for (i = 0; i < m->cfg->nr_serial; i++)
 		if (m->cfg->serial[i].kind != CHARDEV_NONE &&
 		    serial_init(m, i, err, errlen))
@@ -151,7 +208,7 @@ static int devices_init(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "platform device ports are in use");
 		return -1;
 	}
-	return 0;
+	return disks_init(m, err, errlen);
 }
 
 static int memory_init(struct machine *m, char *err, size_t errlen)
@@ -464,4 +521,10 @@ void machine_close(struct machine *m)
 	for (i = 0; i < MAX_SERIAL_PORTS; i++)
 		if (m->serial_chr[i])
 			chardev_close(m->serial_chr[i]);
+	/* Devices first: their requests in flight end before the images. */
+	for (i = 0; i < MAX_VIRTIO_BLK; i++)
+		if (m->blk[i])
+			virtio_blk_shutdown(m->blk[i]);
+	for (i = 0; i < MAX_DRIVES; i++)
+		block_close(m->drives[i]);
 }

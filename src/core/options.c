@@ -200,22 +200,22 @@ static int fail(struct parse_ctx *ctx, const char *arg, const char *fmt, ...)
 	return -1;
 }
 
-static bool val_is(const struct opt_elem *e, const char *s)
+bool opt_val_is(const struct opt_elem *e, const char *s)
 {
 	return strlen(s) == e->val_len && !strncmp(e->val, s, e->val_len);
 }
 
 /* QEMU's spellings of a boolean. */
-static int parse_bool(const struct opt_iter *it, const struct opt_elem *e,
-		      bool *out, char *err, size_t errlen)
+int opt_parse_bool(const struct opt_iter *it, const struct opt_elem *e,
+		   bool *out, char *err, size_t errlen)
 {
 	static const char *const yes[] = { "on", "yes", "true", "y" };
 	static const char *const no[] = { "off", "no", "false", "n" };
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (val_is(e, yes[i]) || val_is(e, no[i])) {
-			*out = val_is(e, yes[i]);
+		if (opt_val_is(e, yes[i]) || opt_val_is(e, no[i])) {
+			*out = opt_val_is(e, yes[i]);
 			return 0;
 		}
 	}
@@ -348,7 +348,7 @@ static int machine_type(struct parse_ctx *ctx, const struct opt_elem *e)
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (val_is(e, names[i]))
+		if (opt_val_is(e, names[i]))
 			return 0;
 	return fail(ctx, NULL,
 		    "unsupported machine type '%.*s' (supported: " MACHINE_NAME
@@ -432,7 +432,7 @@ static int name_prop(struct parse_ctx *ctx, const struct opt_iter *it,
 		return name_copy(it, e, cfg->process_name, ctx->err,
 				 ctx->errlen);
 	if (opt_key_is(e, "debug-threads"))
-		return parse_bool(it, e, &cfg->debug_threads, ctx->err,
+		return opt_parse_bool(it, e, &cfg->debug_threads, ctx->err,
 				  ctx->errlen);
 	return opt_fail(it, ctx->err, ctx->errlen, "Invalid parameter '%.*s'",
 			(int)e->key_len, e->key);
@@ -499,9 +499,9 @@ static int rtc_base(struct parse_ctx *ctx, const struct opt_elem *e)
 	struct rtc_option *rtc = &ctx->cfg->rtc;
 	char buf[64];
 
-	if (val_is(e, "utc")) {
+	if (opt_val_is(e, "utc")) {
 		rtc->base = RTC_BASE_UTC;
-	} else if (val_is(e, "localtime")) {
+	} else if (opt_val_is(e, "localtime")) {
 		rtc->base = RTC_BASE_LOCALTIME;
 	} else if (opt_val_copy(e, buf, sizeof(buf)) ||
 		   parse_rtc_date(buf, &rtc->start_epoch)) {
@@ -517,7 +517,7 @@ static int rtc_base(struct parse_ctx *ctx, const struct opt_elem *e)
 static int rtc_choice(struct parse_ctx *ctx, const struct opt_elem *e,
 		      const char *a, const char *b, const char *c)
 {
-	if (val_is(e, a) || val_is(e, b) || (c && val_is(e, c)))
+	if (opt_val_is(e, a) || opt_val_is(e, b) || (c && opt_val_is(e, c)))
 		return 0;
 	return fail(ctx, NULL, "invalid option value '%.*s'",
 		    (int)e->val_len, e->val);
@@ -594,10 +594,10 @@ static int display_type(struct parse_ctx *ctx, const struct opt_iter *it,
 	size_t i;
 
 	ctx->display_graphical = NULL;
-	if (val_is(e, "none"))
+	if (opt_val_is(e, "none"))
 		return 0;
 	for (i = 0; i < sizeof(graphical) / sizeof(graphical[0]); i++) {
-		if (val_is(e, graphical[i])) {
+		if (opt_val_is(e, graphical[i])) {
 			ctx->display_opt = it->opt;
 			ctx->display_arg = it->text;
 			ctx->display_graphical = graphical[i];
@@ -671,9 +671,10 @@ static int handle_serial(struct parse_ctx *ctx, const char *arg)
 
 /* --- -device isa-debug-exit --------------------------------------------- */
 
-/* A uint32 property, in any C base; "-1" is out of range, not a wrap. */
-static int device_u32(struct parse_ctx *ctx, const struct opt_iter *it,
-		      const struct opt_elem *e, uint32_t *out)
+/* An unsigned property, in any C base; "-1" is out of range, not a wrap. */
+int opt_parse_uint(const struct opt_iter *it, const struct opt_elem *e,
+		   uint64_t max, const char *type, uint64_t *out, char *err,
+		   size_t errlen)
 {
 	char buf[64], *end = buf;
 	unsigned long long val = 0;
@@ -683,13 +684,24 @@ static int device_u32(struct parse_ctx *ctx, const struct opt_iter *it,
 		val = strtoull(buf, &end, 0);
 	}
 	if (end == buf || *end || errno)
-		return opt_fail(it, ctx->err, ctx->errlen,
+		return opt_fail(it, err, errlen,
 				"Parameter '%.*s' expects integer",
 				(int)e->key_len, e->key);
-	if (val > UINT32_MAX)
-		return opt_fail(it, ctx->err, ctx->errlen,
-				"Parameter '%.*s' expects uint32_t",
-				(int)e->key_len, e->key);
+	if (val > max)
+		return opt_fail(it, err, errlen, "Parameter '%.*s' expects %s",
+				(int)e->key_len, e->key, type);
+	*out = val;
+	return 0;
+}
+
+static int device_u32(struct parse_ctx *ctx, const struct opt_iter *it,
+		      const struct opt_elem *e, uint32_t *out)
+{
+	uint64_t val;
+
+	if (opt_parse_uint(it, e, UINT32_MAX, "uint32_t", &val, ctx->err,
+			   ctx->errlen))
+		return -1;
 	*out = val;
 	return 0;
 }
@@ -764,7 +776,10 @@ static int handle_device(struct parse_ctx *ctx, const char *arg)
 	if (!driver.val)
 		return opt_fail(&it, ctx->err, ctx->errlen,
 				"Parameter 'driver' is missing");
-	if (!val_is(&driver, DEBUG_EXIT_DEVICE))
+	if (opt_val_is(&driver, "virtio-blk-pci"))
+		return virtio_blk_add(ctx->cfg, ctx->opt, arg, ctx->err,
+				      ctx->errlen);
+	if (!opt_val_is(&driver, DEBUG_EXIT_DEVICE))
 		return opt_fail(&it, ctx->err, ctx->errlen,
 				"'%.*s' is not a valid device model name",
 				(int)driver.val_len, driver.val);
@@ -772,6 +787,22 @@ static int handle_device(struct parse_ctx *ctx, const char *arg)
 		return opt_fail(&it, ctx->err, ctx->errlen,
 				"only one " DEBUG_EXIT_DEVICE " device is supported");
 	return device_props(ctx, arg);
+}
+
+/* --- -drive, -hda ------------------------------------------------------ */
+
+static int handle_drive(struct parse_ctx *ctx, const char *arg)
+{
+	return drive_add(ctx->cfg, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+/* -hda is index 0 of QEMU's IDE disks, -hdd index 3. */
+static int handle_hd(struct parse_ctx *ctx, const char *arg)
+{
+	const char *name = ctx->opt + strlen(ctx->opt) - 1;
+
+	return drive_add_disk(ctx->cfg, ctx->opt, arg, *name - 'a', ctx->err,
+			      ctx->errlen);
 }
 
 /* --- -d, -D ------------------------------------------------------------- */
@@ -874,6 +905,17 @@ static const struct option options[] = {
 	{ "device", true, handle_device,
 	  "-device isa-debug-exit[,iobase=port][,iosize=n]",
 	  "port that exits kvmlite with status (value << 1) | 1 (default 0x501)" },
+	{ "device", true, handle_device,
+	  "-device virtio-blk-pci,drive=id[,num-queues=n][,serial=s][,addr=slot][,id=name]",
+	  "virtio disk for an if=none drive; num-queues defaults to one per vCPU" },
+	{ "drive", true, handle_drive,
+	  "-drive file=path[,format=raw|qcow2][,if=virtio|none][,id=name][,cache=writeback|none|writethrough|directsync|unsafe][,aio=threads|io_uring|native][,readonly=on|off][,serial=s][,discard=ignore|unmap]",
+	  "a disk image; without if=none it is a virtio disk" },
+	{ "hda", true, handle_hd, "-hda/-hdb/-hdc/-hdd file",
+	  "disk image 0 to 3, as a virtio disk" },
+	{ "hdb", true, handle_hd, NULL, NULL },
+	{ "hdc", true, handle_hd, NULL, NULL },
+	{ "hdd", true, handle_hd, NULL, NULL },
 	{ "no-reboot", false, handle_no_reboot, "-no-reboot",
 	  "exit instead of rebooting" },
 	{ "d", true, handle_log_items, "-d item[,...]",
@@ -947,10 +989,13 @@ static int run_options(struct parse_ctx *ctx, int argc, char **argv)
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
-		/* QEMU would take a disk image; kvmlite has no disks. */
-		if (argv[i][0] != '-')
-			return fail(ctx, NULL, "%s: disk images are not supported",
-				    argv[i]);
+		/* A bare image name is -hda, as in QEMU. */
+		if (argv[i][0] != '-') {
+			if (drive_add_disk(ctx->cfg, NULL, argv[i], 0, ctx->err,
+					   ctx->errlen))
+				return -1;
+			continue;
+		}
 		o = find_option(argv[i]);
 		ctx->opt = argv[i];
 		ret = o->handler(ctx, o->has_arg ? argv[++i] : NULL);
@@ -990,7 +1035,8 @@ static int finish(struct parse_ctx *ctx)
 			    ctx->display_opt, ctx->display_arg,
 			    ctx->display_graphical);
 	if (smp_args_finish(&ctx->smp, &cfg->smp, ctx->err, ctx->errlen) ||
-	    mem_args_finish(&ctx->mem, &cfg->ram_size, ctx->err, ctx->errlen))
+	    mem_args_finish(&ctx->mem, &cfg->ram_size, ctx->err, ctx->errlen) ||
+	    drives_finish(cfg, ctx->err, ctx->errlen))
 		return -1;
 	if (cfg->append && !cfg->kernel)
 		return fail(ctx, NULL, "-append only allowed with -kernel option");

@@ -1064,9 +1064,225 @@ TEST(argument_may_start_with_a_dash)
 	CHECK_STR(cfg.append, "-v");
 }
 
-TEST(disk_image_refused)
+/* --- -drive, -hda, -device virtio-blk-pci ------------------------------ */
+
+TEST(drive_defaults)
 {
-	EXPECT_ERROR("disk.img: disk images are not supported", "disk.img");
+	const struct drive_config *d = &cfg.drives[0];
+
+	EXPECT_RUN("-drive", "file=disk.img");
+	CHECK_EQ(cfg.nr_drives, 1);
+	CHECK_EQ(d->interface, DRIVE_IF_DEFAULT);
+	CHECK_STR(d->id, "ide0-hd0");
+	CHECK_STR(d->block.filename, "disk.img");
+	CHECK(d->block.format == NULL);
+	CHECK_EQ(d->block.cache, BLOCK_CACHE_WRITEBACK);
+	CHECK_EQ(d->block.aio, BLOCK_AIO_AUTO);
+	CHECK_EQ(d->block.discard, BLOCK_DISCARD_IGNORE);
+	CHECK(!d->block.read_only);
+	CHECK(!d->has_serial);
+	CHECK_STR(d->bad_key, "");
+	/* Without if=none a drive brings its own virtio-blk-pci. */
+	CHECK_EQ(cfg.nr_blk, 1);
+	CHECK_EQ(cfg.blk[0].drive, 0);
+	CHECK_EQ(cfg.blk[0].num_queues, 1);
+	CHECK_EQ(cfg.blk[0].slot, -1);
+	CHECK_STR(cfg.blk[0].opt, "-drive");
+	CHECK_STR(cfg.blk[0].arg, "file=disk.img");
+	CHECK_EQ(PARSE_NONE(), CONFIG_RUN);
+	CHECK_EQ(cfg.nr_drives, 0);
+	CHECK_EQ(cfg.nr_blk, 0);
+}
+
+TEST(drive_values)
+{
+	const struct drive_config *d = &cfg.drives[0];
+
+	EXPECT_RUN("-drive", "file=a,,b.img,format=raw,if=virtio,id=disk-1,"
+		   "cache=none,aio=io_uring,readonly=on,discard=unmap,"
+		   "serial=abc");
+	CHECK_STR(d->block.filename, "a,b.img");
+	CHECK_STR(d->block.format, "raw");
+	CHECK_EQ(d->interface, DRIVE_IF_VIRTIO);
+	CHECK_STR(d->id, "disk-1");
+	CHECK_EQ(d->block.cache, BLOCK_CACHE_NONE);
+	CHECK_EQ(d->block.aio, BLOCK_AIO_IO_URING);
+	CHECK(d->block.read_only);
+	CHECK_EQ(d->block.discard, BLOCK_DISCARD_UNMAP);
+	CHECK_STR(cfg.blk[0].serial, "abc");
+	EXPECT_RUN("-drive", "file=a,cache=directsync,aio=native,readonly=off,"
+		   "readonly=yes,cache=unsafe,cache=none,discard=off");
+	CHECK_EQ(d->block.cache, BLOCK_CACHE_NONE);
+	CHECK_EQ(d->block.aio, BLOCK_AIO_NATIVE);
+	CHECK(d->block.read_only);
+	CHECK_EQ(d->block.discard, BLOCK_DISCARD_IGNORE);
+	/* GET_ID returns 20 bytes: QEMU keeps no more. */
+	EXPECT_RUN("-drive", "file=a,serial=0123456789abcdefghijKLMN");
+	CHECK_STR(cfg.blk[0].serial, "0123456789abcdefghij");
+}
+
+TEST(drive_names_as_qemu)
+{
+	EXPECT_RUN("-drive", "file=a,if=virtio", "-drive", "file=b,if=none",
+		   "-drive", "file=c,if=virtio", "-drive", "if=none",
+		   "-hdb", "d", "-drive", "file=e", "-hdc", "f",
+		   "-drive", "file=g,if=virtio,index=7");
+	CHECK_EQ(cfg.nr_drives, 8);
+	CHECK_STR(cfg.drives[0].id, "virtio0");
+	CHECK_STR(cfg.drives[1].id, "none0");
+	CHECK_STR(cfg.drives[2].id, "virtio1");
+	CHECK_STR(cfg.drives[3].id, "none1");
+	CHECK_STR(cfg.drives[4].id, "ide0-hd1");
+	CHECK_STR(cfg.drives[5].id, "ide0-hd0");
+	CHECK_STR(cfg.drives[6].id, "ide1-hd0");
+	CHECK_STR(cfg.drives[7].id, "virtio7");
+	CHECK_STR(cfg.drives[4].block.filename, "d");
+	CHECK_STR(cfg.drives[4].opt, "-hdb");
+	CHECK_EQ(cfg.nr_blk, 6);
+}
+
+TEST(bare_image_is_hda)
+{
+	EXPECT_RUN("-m", "64", "disk,1.img");
+	CHECK_EQ(cfg.nr_drives, 1);
+	CHECK_STR(cfg.drives[0].block.filename, "disk,1.img");
+	CHECK_STR(cfg.drives[0].id, "ide0-hd0");
+	CHECK(cfg.drives[0].opt == NULL);
+	EXPECT_ERROR("-hda b.img: drive with bus=0, unit=0 (index=0) exists",
+		     "a.img", "-hda", "b.img");
+}
+
+TEST(virtio_blk_device)
+{
+	const struct blk_device_config *b = &cfg.blk[0];
+
+	EXPECT_RUN("-smp", "3", "-drive", "file=x,if=none,id=d,serial=old",
+		   "-device", "virtio-blk-pci,drive=d,id=blk0,serial=new,addr=1f");
+	CHECK_EQ(cfg.nr_blk, 1);
+	CHECK_EQ(b->drive, 0);
+	CHECK_EQ(b->num_queues, 3);
+	CHECK_STR(b->serial, "new");
+	CHECK_STR(b->id, "blk0");
+	CHECK_EQ(b->slot, 31);
+	CHECK_STR(b->opt, "-device");
+	EXPECT_RUN("-device", "virtio-blk-pci,drive=d,num-queues=2,addr=0x5",
+		   "-drive", "file=x,if=none,id=d,serial=old");
+	CHECK_EQ(b->num_queues, 2);
+	CHECK_STR(b->serial, "old");
+	CHECK_EQ(b->slot, 5);
+	EXPECT_RUN("-drive", "file=x,if=none,id=d", "-device",
+		   "driver=virtio-blk-pci,drive=d,addr=0a.0,bootindex=1,"
+		   "disable-legacy=on,num-queues=1024");
+	CHECK_EQ(b->slot, 10);
+	CHECK_EQ(b->num_queues, 1024);
+	CHECK(!b->has_serial);
+	/* Explicit devices come first, then those drives imply. */
+	EXPECT_RUN("-drive", "file=a,if=virtio", "-drive",
+		   "file=b,if=none,id=d", "-device", "virtio-blk-pci,drive=d");
+	CHECK_EQ(cfg.blk[0].drive, 1);
+	CHECK_EQ(cfg.blk[1].drive, 0);
+}
+
+/* The key is only named once the image, and so its format, is known. */
+TEST(drive_unknown_key_kept_for_open)
+{
+	EXPECT_RUN("-drive", "file=a,bogus=1,other=2");
+	CHECK_STR(cfg.drives[0].bad_key, "bogus");
+}
+
+TEST(drive_errors)
+{
+	EXPECT_ERROR("-drive file=a,if=virtio,id=1abc: Parameter 'id' expects an identifier\n"
+		     "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+		     "-drive", "file=a,if=virtio,id=1abc");
+	EXPECT_ERROR("-drive file=a,id=: Parameter 'id' expects an identifier\n"
+		     "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
+		     "-drive", "file=a,id=");
+	EXPECT_ERROR("-drive file=a,discard=foo,cache=foo: invalid cache option",
+		     "-drive", "file=a,discard=foo,cache=foo");
+	EXPECT_ERROR("-drive file=a,discard=foo,aio=foo: invalid aio option",
+		     "-drive", "file=a,discard=foo,aio=foo");
+	EXPECT_ERROR("-drive file=a,aio=native: aio=native was specified, but it requires cache.direct=on, which was not specified.",
+		     "-drive", "file=a,aio=native");
+	EXPECT_ERROR("-drive file=a,cache=unsafe,aio=native,discard=foo: aio=native was specified, but it requires cache.direct=on, which was not specified.",
+		     "-drive", "file=a,cache=unsafe,aio=native,discard=foo");
+	EXPECT_ERROR("-drive file=a,readonly=foo,if=foo: Parameter 'read-only' expects 'on' or 'off'",
+		     "-drive", "file=a,readonly=foo,if=foo");
+	EXPECT_ERROR("-drive file=a,discard=foo: Invalid discard option",
+		     "-drive", "file=a,discard=foo");
+	EXPECT_ERROR("-drive file=a,media=foo,if=foo: 'foo' invalid media",
+		     "-drive", "file=a,media=foo,if=foo");
+	EXPECT_ERROR("-drive file=a,media=cdrom: media=cdrom is not supported: kvmlite has no CD-ROM drive",
+		     "-drive", "file=a,media=cdrom");
+	EXPECT_ERROR("-drive file=a,if=foo,aio=foo: invalid aio option",
+		     "-drive", "file=a,if=foo,aio=foo");
+	EXPECT_ERROR("-drive file=a,if=foo: unsupported bus type 'foo'",
+		     "-drive", "file=a,if=foo");
+	EXPECT_ERROR("-drive file=a,if=ide: if=ide is not supported: kvmlite disks are if=virtio or if=none",
+		     "-drive", "file=a,if=ide");
+	EXPECT_ERROR("-drive file=a,werror=stop: option 'werror' is not supported by kvmlite",
+		     "-drive", "file=a,werror=stop");
+	EXPECT_ERROR("-drive file=a,index=foo: Parameter 'index' expects a number",
+		     "-drive", "file=a,index=foo");
+	EXPECT_ERROR("-drive file=,format=foo: Unknown driver 'foo'",
+		     "-drive", "file=,format=foo");
+	EXPECT_ERROR("-drive file=,format=raw: A block device must be specified for \"file\"",
+		     "-drive", "file=,format=raw");
+	EXPECT_ERROR("-drive file=b,id=a: Duplicate ID 'a' for drive",
+		     "-drive", "file=a,id=a", "-drive", "file=b,id=a");
+	EXPECT_ERROR("-drive file=b,if=virtio,index=1: drive with bus=0, unit=1 (index=1) exists",
+		     "-drive", "file=a,if=virtio,index=1", "-drive",
+		     "file=b,if=virtio,index=1");
+	EXPECT_ERROR("-drive file=a,index=5: machine type does not support if=ide,bus=2,unit=1",
+		     "-drive", "file=a,index=5");
+	EXPECT_ERROR("-drive if=virtio: Device needs media, but drive is empty",
+		     "-drive", "if=virtio");
+}
+
+TEST(virtio_blk_errors)
+{
+	EXPECT_ERROR("-device virtio-blk-pci: drive property not set",
+		     "-device", "virtio-blk-pci");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=: drive property not set",
+		     "-device", "virtio-blk-pci,drive=");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=nosuch: Property 'virtio-blk-device.drive' can't find value 'nosuch'",
+		     "-device", "virtio-blk-pci,drive=nosuch");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,bogus=1: Property 'virtio-blk-pci.bogus' not found",
+		     "-drive", "file=a,if=none,id=d", "-device",
+		     "virtio-blk-pci,drive=d,bogus=1");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,num-queues=0: num-queues property must be larger than 0",
+		     "-device", "virtio-blk-pci,drive=d,num-queues=0");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,num-queues=foo: Parameter 'num-queues' expects integer",
+		     "-device", "virtio-blk-pci,drive=d,num-queues=foo");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,num-queues=: Parameter 'num-queues' expects integer",
+		     "-device", "virtio-blk-pci,drive=d,num-queues=");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,num-queues=-1: Parameter 'num-queues' expects uint16_t",
+		     "-device", "virtio-blk-pci,drive=d,num-queues=-1");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,num-queues=65536: Parameter 'num-queues' expects uint16_t",
+		     "-device", "virtio-blk-pci,drive=d,num-queues=65536");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,num-queues=1025: num-queues property must be at most 1024",
+		     "-device", "virtio-blk-pci,drive=d,num-queues=1025");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,addr=32: Property 'virtio-blk-pci.addr' doesn't take value '32'",
+		     "-device", "virtio-blk-pci,drive=d,addr=32");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,addr=foo: Property 'virtio-blk-pci.addr' doesn't take value 'foo'",
+		     "-device", "virtio-blk-pci,drive=d,addr=foo");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,addr=3.1: kvmlite has no multifunction devices: give function 0 (addr=3 or addr=3.0)",
+		     "-device", "virtio-blk-pci,drive=d,addr=3.1");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=e,id=x: Duplicate ID 'x' for device",
+		     "-device", "virtio-blk-pci,drive=d,id=x", "-device",
+		     "virtio-blk-pci,drive=e,id=x");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d: Drive 'd' is already in use by another device",
+		     "-drive", "file=a,if=none,id=d", "-device",
+		     "virtio-blk-pci,drive=d,id=x", "-device",
+		     "virtio-blk-pci,drive=d");
+	EXPECT_ERROR("-drive file=a,if=virtio,id=d: Drive 'd' is already in use because it has been automatically connected to another device (did you need 'if=none' in the drive options?)",
+		     "-drive", "file=a,if=virtio,id=d", "-device",
+		     "virtio-blk-pci,drive=d");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d: Device needs media, but drive is empty",
+		     "-drive", "if=none,id=d", "-device",
+		     "virtio-blk-pci,drive=d");
+	EXPECT_ERROR("-device virtio-blk-pci,drive=d,disable-legacy=off: disable-legacy=off is not supported: kvmlite's virtio devices are modern only",
+		     "-device", "virtio-blk-pci,drive=d,disable-legacy=off");
 }
 
 TEST(double_dash_flags)
@@ -1215,7 +1431,14 @@ int main(void)
 	RUN(unknown_option);
 	RUN(missing_argument);
 	RUN(argument_may_start_with_a_dash);
-	RUN(disk_image_refused);
+	RUN(drive_defaults);
+	RUN(drive_values);
+	RUN(drive_names_as_qemu);
+	RUN(bare_image_is_hda);
+	RUN(virtio_blk_device);
+	RUN(drive_unknown_key_kept_for_open);
+	RUN(drive_errors);
+	RUN(virtio_blk_errors);
 	RUN(double_dash_flags);
 	RUN(typical_command_line);
 	return check_summary();
