@@ -10,12 +10,16 @@ BUILD	:= build
 
 SRCS	:= $(sort $(wildcard src/*/*.c))
 MAIN	:= src/core/main.c
-LIBOBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN),$(SRCS)))
+IMG_MAIN := src/img/main.c
+LIBOBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN) $(IMG_MAIN),$(SRCS)))
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 
-all: kvmlite units guests
+all: kvmlite kvmlite-img units guests
 
 kvmlite: $(BUILD)/src/core/main.o $(BUILD)/libkvmlite.a
+	$(CC) $(LDFLAGS) -o $@ $^
+
+kvmlite-img: $(BUILD)/src/img/main.o $(BUILD)/libkvmlite.a
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/libkvmlite.a: $(LIBOBJS)
@@ -35,6 +39,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkvmlite.a
 include guests/guests.mk
 include scripts/bench.mk
 include scripts/fuzz.mk
+include scripts/qcow2.mk
 
 run: kvmlite guests
 	./kvmlite -nographic -m 64M -device isa-debug-exit,iobase=0xf4,iosize=4 \
@@ -46,7 +51,7 @@ test: all
 	@tests/run.sh
 
 clean:
-	rm -rf $(BUILD) kvmlite
+	rm -rf $(BUILD) kvmlite kvmlite-img
 
 .PHONY: all units guests run test clean
 

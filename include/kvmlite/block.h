@@ -3,8 +3,8 @@
 #define KVMLITE_BLOCK_H
 
 /*
- * The block layer: a disk image read through a format driver (raw; qcow2
- * has its slot) from a host file, with asynchronous requests.
+ * The block layer: a disk image read through a format driver (raw or
+ * qcow2) from a host file, with asynchronous requests.
  *
  * Threading model.  block_open(), block_lock() and block_close() run while
  * no one else uses the image.  In between, one thread at a time -- a
@@ -65,6 +65,12 @@ struct block_options {
 	enum block_aio aio;
 	enum block_discard discard;
 	bool read_only;
+	/* qcow2's -drive l2-cache-size= and refcount-cache-size= (0: QEMU's
+	   defaults). */
+	uint64_t l2_cache_size;
+	uint64_t refcount_cache_size;
+	/* -snapshot: writes go to a temporary overlay, lost at close. */
+	bool snapshot;
 };
 
 /* QEMU's option values ("none", "io_uring", "unmap"...); 0 or -1. */

@@ -219,6 +219,8 @@ struct block *block_open(const struct block_options *o, char *err,
 		snprintf(err, errlen, "Unknown driver '%s'", o->format);
 		return NULL;
 	}
+	if (o->snapshot)
+		return block_open_overlay(o, err, errlen);
 	bs = calloc(1, sizeof(*bs));
 	if (!bs) {
 		snprintf(err, errlen, "out of memory");
@@ -484,6 +486,8 @@ void block_reap(struct block *bs)
 	if (read(bs->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return;
 	bs->engine->ops->reap(bs->engine);
+	if (bs->drv->reap)
+		bs->drv->reap(bs);
 	req = bs->ready;
 	bs->ready = NULL;
 	bs->ready_tail = NULL;

@@ -102,6 +102,11 @@ struct block_driver {
 	void (*flush)(struct block *bs, struct block_request *req);
 	void (*discard)(struct block *bs, struct block_request *req);
 	void (*write_zeroes)(struct block *bs, struct block_request *req);
+	/*
+	 * For drivers that finish requests on their own threads: completes
+	 * them, from block_reap() (NULL: everything goes through engines).
+	 */
+	void (*reap)(struct block *bs);
 };
 
 extern const struct block_driver block_raw_driver;
@@ -121,6 +126,10 @@ struct block {
 	/* Requests finished without I/O, for the next reap. */
 	struct block_request *ready, *ready_tail;
 };
+
+/* -snapshot: @o's image under a temporary overlay (overlay.c). */
+struct block *block_open_overlay(const struct block_options *o, char *err,
+				 size_t errlen);
 
 /* The driver whose probe claims @buf, or NULL for none (raw). */
 const struct block_driver *block_probe(const uint8_t *buf, size_t len);

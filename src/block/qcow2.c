@@ -1,35 +1,216 @@
 // SPDX-License-Identifier: MIT
 /*
- * qcow2: recognised, so that a qcow2 image is never mistaken for a raw
- * disk, but not yet opened (issue 6 brings the driver).
+ * The qcow2 block driver: requests run on worker threads through the
+ * synchronous qcow2 engine (src/block/qcow2_*.c), which lets several run
+ * at once; finished ones are handed back through a list and the image's
+ * eventfd, and completed by block_reap() on the owner's thread.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "kvmlite/qcow2.h"
 #include "block_priv.h"
 
-/* "QFI\xfb", whatever the version: no other format may claim it. */
+#define WORKERS_MAX	16
+
+struct qcow2_driver {
+	struct qcow2 *q;
+	int efd;
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct block_request *queue, *queue_tail;
+	struct block_request *done;	/* newest first */
+	unsigned int nr_threads;
+	unsigned int idle;
+	bool stopping;
+	pthread_t threads[WORKERS_MAX];
+};
+
 static bool qcow2_probe(const uint8_t *buf, size_t len)
 {
-	return len >= 4 && buf[0] == 'Q' && buf[1] == 'F' && buf[2] == 'I' &&
-	       buf[3] == 0xfb;
+	return image_probe_qcow2(buf, len);
 }
 
-static int qcow2_open(struct block *bs, char *err, size_t errlen)
+static int run_request(struct qcow2 *q, struct block_request *req)
 {
-	uint8_t head[BLOCK_PROBE_SIZE];
-	int n = block_file_read_head(&bs->file, head, sizeof(head));
+	switch (req->op) {
+	case BLOCK_OP_READ:
+		return qcow2_readv(q, req->offset, req->iov, req->iovcnt);
+	case BLOCK_OP_WRITE:
+		return qcow2_writev(q, req->offset, req->iov, req->iovcnt);
+	case BLOCK_OP_FLUSH:
+		return qcow2_flush(q);
+	case BLOCK_OP_DISCARD:
+		return qcow2_discard(q, req->offset, req->len);
+	case BLOCK_OP_WRITE_ZEROES:
+		return qcow2_write_zeroes(q, req->offset, req->len,
+					  req->may_unmap);
+	}
+	return -EINVAL;
+}
 
-	if (n < 0 || !qcow2_probe(head, n))
-		snprintf(err, errlen, "Image is not in qcow2 format");
+/* Called with the lock held; NULL once the driver stops. */
+static struct block_request *next_request(struct qcow2_driver *d)
+{
+	struct block_request *req;
+
+	while (!d->queue && !d->stopping) {
+		d->idle++;
+		pthread_cond_wait(&d->work, &d->lock);
+		d->idle--;
+	}
+	req = d->queue;
+	if (req) {
+		d->queue = req->next;
+		if (!d->queue)
+			d->queue_tail = NULL;
+	}
+	return req;
+}
+
+static void *worker(void *opaque)
+{
+	struct qcow2_driver *d = opaque;
+	struct block_request *req;
+
+	pthread_mutex_lock(&d->lock);
+	while ((req = next_request(d))) {
+		pthread_mutex_unlock(&d->lock);
+		req->ret = run_request(d->q, req);
+		pthread_mutex_lock(&d->lock);
+		req->next = d->done;
+		d->done = req;
+		engine_signal(d->efd);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* Workers block no signal the VMM handles elsewhere. */
+static int start_worker(struct qcow2_driver *d)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&d->threads[d->nr_threads], NULL, worker, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		d->nr_threads++;
+	return ret;
+}
+
+static void queue_request(struct block *bs, struct block_request *req)
+{
+	struct qcow2_driver *d = bs->drv_state;
+
+	req->next = NULL;
+	pthread_mutex_lock(&d->lock);
+	if (d->queue_tail)
+		d->queue_tail->next = req;
 	else
-		snprintf(err, errlen, "'%s' is a qcow2 image, which kvmlite "
-			 "cannot open yet; convert it with qemu-img convert "
-			 "-O raw", bs->opts.filename);
-	return -1;
+		d->queue = req;
+	d->queue_tail = req;
+	if (!d->idle && d->nr_threads < WORKERS_MAX)
+		start_worker(d);
+	pthread_cond_signal(&d->work);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void qcow2_reap(struct block *bs)
+{
+	struct qcow2_driver *d = bs->drv_state;
+	struct block_request *list, *fifo = NULL, *next;
+
+	pthread_mutex_lock(&d->lock);
+	list = d->done;
+	d->done = NULL;
+	pthread_mutex_unlock(&d->lock);
+	for (; list; list = next) {
+		next = list->next;
+		list->next = fifo;
+		fifo = list;
+	}
+	for (; fifo; fifo = next) {
+		next = fifo->next;
+		block_request_complete(fifo, fifo->ret);
+	}
+}
+
+static void stop_workers(struct qcow2_driver *d)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_cond_broadcast(&d->work);
+	pthread_mutex_unlock(&d->lock);
+	for (i = 0; i < d->nr_threads; i++)
+		pthread_join(d->threads[i], NULL);
+}
+
+static int qcow2_drv_open(struct block *bs, char *err, size_t errlen)
+{
+	struct qcow2_open_opts o = {
+		.filename = bs->opts.filename,
+		.fd = bs->file.fd,
+		.read_only = bs->opts.read_only,
+		.direct = bs->file.direct,
+		.align = bs->file.req_align,
+		.l2_cache_size = bs->opts.l2_cache_size,
+		.refcount_cache_size = bs->opts.refcount_cache_size,
+	};
+	struct qcow2_driver *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (qcow2_open(&o, &d->q, err, errlen)) {
+		free(d);
+		return -1;
+	}
+	d->efd = bs->efd;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->work, NULL);
+	bs->drv_state = d;
+	return 0;
+}
+
+static void qcow2_drv_close(struct block *bs)
+{
+	struct qcow2_driver *d = bs->drv_state;
+
+	stop_workers(d);
+	qcow2_close(d->q);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->work);
+	free(d);
+	bs->drv_state = NULL;
+}
+
+static uint64_t qcow2_drv_length(struct block *bs)
+{
+	struct qcow2_driver *d = bs->drv_state;
+
+	return qcow2_size(d->q);
 }
 
 const struct block_driver block_qcow2_driver = {
 	.format = "qcow2",
 	.probe = qcow2_probe,
-	.open = qcow2_open,
+	.open = qcow2_drv_open,
+	.close = qcow2_drv_close,
+	.length = qcow2_drv_length,
+	.readv = queue_request,
+	.writev = queue_request,
+	.flush = queue_request,
+	.discard = queue_request,
+	.write_zeroes = queue_request,
+	.reap = qcow2_reap,
 };

@@ -63,7 +63,7 @@ static void copy_serial(const struct opt_elem *e, char *serial)
 /* The last value of each key; .key is NULL for a key not given. */
 struct drive_args {
 	struct opt_elem file, format, iface, id, cache, aio, readonly, serial,
-			discard, index, media;
+			discard, index, media, snapshot, l2_cache, rc_cache;
 	struct opt_elem unsupported;	/* QEMU has it, kvmlite does not */
 	struct opt_elem bad;		/* no one has it */
 };
@@ -83,10 +83,13 @@ static const struct {
 	{ "discard", offsetof(struct drive_args, discard) },
 	{ "index", offsetof(struct drive_args, index) },
 	{ "media", offsetof(struct drive_args, media) },
+	{ "snapshot", offsetof(struct drive_args, snapshot) },
+	{ "l2-cache-size", offsetof(struct drive_args, l2_cache) },
+	{ "refcount-cache-size", offsetof(struct drive_args, rc_cache) },
 };
 
 static const char *const qemu_only_keys[] = {
-	"bus", "unit", "snapshot", "rerror", "werror", "copy-on-read",
+	"bus", "unit", "rerror", "werror", "copy-on-read",
 	"detect-zeroes",
 };
 
@@ -140,6 +143,35 @@ static int parse_discard(const char *name, void *out)
 	return block_parse_discard(name, out);
 }
 
+/* qcow2's cache sizes, in bytes with QEMU's suffixes. */
+static int drive_cache_size(const struct opt_iter *it,
+			    const struct opt_elem *e, uint64_t *out,
+			    char *err, size_t errlen)
+{
+	char buf[64];
+
+	if (e->key && (opt_val_copy(e, buf, sizeof(buf)) ||
+		       parse_size(buf, 1, out)))
+		return opt_fail(it, err, errlen,
+				"Parameter '%.*s' expects a size value",
+				(int)e->key_len, e->key);
+	return 0;
+}
+
+static int drive_qcow2_options(const struct opt_iter *it,
+			       const struct drive_args *a,
+			       struct block_options *o, char *err,
+			       size_t errlen)
+{
+	if (a->snapshot.key &&
+	    opt_parse_bool(it, &a->snapshot, &o->snapshot, err, errlen))
+		return -1;
+	return drive_cache_size(it, &a->l2_cache, &o->l2_cache_size, err,
+				errlen) ||
+	       drive_cache_size(it, &a->rc_cache, &o->refcount_cache_size, err,
+				errlen) ? -1 : 0;
+}
+
 static int drive_block_options(const struct opt_iter *it,
 			       const struct drive_args *a,
 			       struct block_options *o, char *err,
@@ -161,6 +193,8 @@ static int drive_block_options(const struct opt_iter *it,
 	ro.key_len = strlen(ro.key);
 	if (a->readonly.key &&
 	    opt_parse_bool(it, &ro, &o->read_only, err, errlen))
+		return -1;
+	if (drive_qcow2_options(it, a, o, err, errlen))
 		return -1;
 	return drive_enum(it, &a->discard, parse_discard, &o->discard,
 			  "Invalid discard option", err, errlen);

@@ -780,7 +780,6 @@ TEST(probed_raw_restricts_block_0)
 TEST(qcow2_recognised)
 {
 	struct block_options o = raw_options(img);
-	char want[PATH_MAX + 128];
 	int fd;
 
 	make_file(img, IMAGE_SIZE, 0);
@@ -791,11 +790,9 @@ TEST(qcow2_recognised)
 	CHECK(pwrite(fd, "QFI\xfb\0\0\0\3", 8, 0) == 8);
 	close(fd);
 	o.format = NULL;
+	/* Probed as qcow2 (no raw warning); its header is then judged. */
 	CHECK(!open_image(o));
-	snprintf(want, sizeof(want), "'%s' is a qcow2 image, which kvmlite "
-		 "cannot open yet; convert it with qemu-img convert -O raw",
-		 img);
-	CHECK_STR(err, want);
+	CHECK(!strncmp(err, "Unsupported cluster size: 2^", 28));
 	CHECK_STR(warnings, "");
 }
 
