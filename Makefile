@@ -45,9 +45,13 @@ test: all
 	@scripts/install-test-deps.sh
 	@tests/run.sh
 
+# Boots the Debian kernel (scripts/linux-guest.sh) and reports milestones.
+test-linux: kvmlite
+	@scripts/test-linux.sh
+
 clean:
 	rm -rf $(BUILD) kvmlite
 
-.PHONY: all units guests run test clean
+.PHONY: all units guests run test test-linux clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
