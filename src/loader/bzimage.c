@@ -17,19 +17,20 @@
 #define BOOT_FLAG_MAGIC		0xaa55
 #define HDRS_MAGIC		0x53726448	/* "HdrS" */
 #define MIN_VERSION		0x0206	/* cmdline_size */
-#define XLOADFLAGS_VERSION	0x020c	/* the first with xloadflags */
+#define XLOADFLAGS_VERSION	0x020c	/* first with xloadflags */
 #define PREF_ADDRESS_VERSION	0x020a	/* pref_address and init_size */
 #define LOADED_HIGH		(1 << 0)
 #define XLF_KERNEL_64		(1 << 0)
 #define LOW_LOAD_ADDR		0x100000ULL
 #define STARTUP_64_OFFSET	0x200
-#define LOADER_UNDEFINED	0xff	/* type_of_loader of unlisted loaders */
+/* type_of_loader of a loader without an assigned ID */
+#define LOADER_UNDEFINED	0xff
 #define SUBARCH_PC		0
 
 /* Where boot_params keeps the setup header and the memory map. */
 #define BP_E820_ENTRIES		0x1e8
 #define BP_HDR			0x1f1
-#define BP_HDR_LIMIT		0x290	/* where the fields after it begin */
+#define BP_HDR_LIMIT		0x290	/* where the next field begins */
 #define BP_E820_TABLE		0x2d0
 #define BP_SIZE			0x1000
 

@@ -370,7 +370,7 @@ static size_t bz_kernel(uint8_t *d)
 	memcpy(d + 0x202, "HdrS", 4);
 	put16(d, 0x206, 0x020f);			/* version */
 	d[0x211] = 0x01;				/* LOADED_HIGH */
-	put32(d, 0x22c, 0x7fffffff);			/* initrd_addr_max */
+	put32(d, 0x22c, 0x7fffffff);		/* initrd_addr_max */
 	put32(d, 0x230, 0x200000);			/* kernel_alignment */
 	d[0x234] = 1;					/* relocatable */
 	put16(d, 0x236, 0x1);				/* XLF_KERNEL_64 */
