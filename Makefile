@@ -54,4 +54,6 @@ clean:
 
 .PHONY: all units guests run test test-linux clean
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# build/linux holds unpacked Debian packages (scripts/linux-guest.sh).
+-include $(shell find $(BUILD) -path $(BUILD)/linux -prune -o \
+	-name '*.d' -type f -print 2>/dev/null)
