@@ -8,6 +8,7 @@
  *   trap    executes int3 and int $0x41 with handlers installed, and
  *           checks each returns right after its instruction
  *   cx16    executes cmpxchg16b, which some emulators refuse
+ *   fwait   executes fwait with no x87 exception pending, and goes on
  *   reset   asks the keyboard controller for a reset, after leaving a
  *           mark in RAM that a clean machine reset must wipe
  *   hang    halts with interrupts off, forever
@@ -113,6 +114,13 @@ static void fault_cx16(void)
 		     : "b"(1UL), "c"(2UL) : "memory", "cc");
 }
 
+static void fault_fwait(void)
+{
+	asm volatile("fninit; fwait");
+	printf("fault: fwait completed\n");
+	exit(0);
+}
+
 static void fault_reset(void)
 {
 	volatile uint64_t *mark = (volatile uint64_t *)RESET_MARK_ADDR;
@@ -141,6 +149,7 @@ static const struct {
 	{ "int3", fault_int3 },
 	{ "trap", fault_trap },
 	{ "cx16", fault_cx16 },
+	{ "fwait", fault_fwait },
 	{ "reset", fault_reset },
 	{ "hang", fault_hang },
 };
@@ -161,6 +170,7 @@ int guest_main(const struct boot_info *bi)
 		printf("fault: still running after mode=%s\n", modes[i].name);
 		return 1;
 	}
-	printf("fault: expected mode=ud|pf|triple|int3|trap|cx16|reset|hang\n");
+	printf("fault: expected mode=ud|pf|triple|int3|trap|cx16|fwait|reset|"
+	       "hang\n");
 	return GUEST_EXIT_BAD_ARGS;
 }

@@ -98,8 +98,8 @@ void vcpu_dump_registers(struct vcpu *vcpu, FILE *out);
 #define VCPU_INSN_MAX	15
 
 /*
- * After an emulation failure (src/core/emulation.c): completes an INT3 or
- * INT n at the vCPU's RIP and returns 0, or returns -1.  Either way @insn
+ * After an emulation failure (src/core/emulation.c): completes an INT3,
+ * INT n or FWAIT at the vCPU's RIP and returns 0, or returns -1.  Either way @insn
  * gets the bytes at RIP that could be read, *@len of them.
  */
 int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len);
