@@ -37,8 +37,11 @@ HIDE+=" avx2 avx512f aes pclmulqdq sha-ni"
 CPU=${CPU:-host$(printf ',-%s' $HIDE)}
 CLEAR=$(echo $HIDE | tr ' .-' ',__')
 
-# name, then an extended regular expression for the console line
+# name, then an extended regular expression for the console line (the
+# first two come from a bzImage's decompressor only)
 MILESTONES=(
+	decompress	'Decompressing Linux'
+	booting		'Booting the kernel'
 	banner		'Linux version '
 	cmdline		'Kernel command line: '
 	mptable		'MPTABLE: OEM ID'
