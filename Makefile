@@ -50,9 +50,15 @@ test: all
 	@scripts/install-test-deps.sh
 	@tests/run.sh
 
+# Boots the Debian kernel (scripts/linux-guest.sh) and reports milestones.
+test-linux: kvmlite
+	@scripts/test-linux.sh
+
 clean:
 	rm -rf $(BUILD) kvmlite kvmlite-img
 
-.PHONY: all units guests run test clean
+.PHONY: all units guests run test test-linux clean
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# build/linux holds unpacked Debian packages (scripts/linux-guest.sh).
+-include $(shell find $(BUILD) -path $(BUILD)/linux -prune -o \
+	-name '*.d' -type f -print 2>/dev/null)

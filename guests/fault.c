@@ -5,11 +5,16 @@
  *   pf      reads unmapped memory: vector 14
  *   triple  raises an exception with an empty IDT: a triple fault
  *   int3    executes int3: vector 3
+ *   trap    executes int3 and int $0x41 with handlers installed, and
+ *           checks each returns right after its instruction
+ *   cx16    executes cmpxchg16b, which some emulators refuse
+ *   fwait   executes fwait with no x87 exception pending, and goes on
  *   reset   asks the keyboard controller for a reset, after leaving a
  *           mark in RAM that a clean machine reset must wipe
  *   hang    halts with interrupts off, forever
  */
 #include "guest.h"
+#include "irq.h"
 
 /* Above the identity map of the low 4 GiB; nothing maps it. */
 #define UNMAPPED_ADDR		0x8000000000ULL
@@ -45,6 +50,77 @@ static void fault_int3(void)
 	asm volatile("int3");
 }
 
+/*
+ * Trap handlers that keep the return address of their last trap and
+ * count them.
+ */
+#define TRAP_VECTOR		(IRQ_FREE_VECTOR_BASE + 1)
+#define STR(x)			#x
+#define XSTR(x)			STR(x)
+
+volatile uint64_t trap_rip[2];
+volatile uint32_t trap_count[2];
+extern char bp_entry[], int_entry[];
+
+asm(".pushsection .text\n"
+    ".macro trap_entry name, slot\n"
+    "\\name:\n"
+    "	pushq %rax\n"
+    "	movq 8(%rsp), %rax\n"
+    "	movq %rax, trap_rip + 8 * \\slot(%rip)\n"
+    "	incl trap_count + 4 * \\slot(%rip)\n"
+    "	popq %rax\n"
+    "	iretq\n"
+    ".endm\n"
+    "trap_entry bp_entry, 0\n"
+    "trap_entry int_entry, 1\n"
+    ".popsection\n");
+
+static bool trap_returned(const char *what, int slot, uint64_t want)
+{
+	if (trap_count[slot] == 1 && trap_rip[slot] == want)
+		return true;
+	printf("fault: %s: %u traps, returned to 0x%lx, expected 0x%lx\n",
+	       what, trap_count[slot], trap_rip[slot], want);
+	return false;
+}
+
+static void fault_trap(void)
+{
+	uint64_t after_int3, after_int_n;
+	bool ok;
+
+	irq_init();
+	irq_set_gate(3, bp_entry);
+	irq_set_gate(TRAP_VECTOR, int_entry);
+	asm volatile("int3\n1: leaq 1b(%%rip), %0" : "=r"(after_int3));
+	asm volatile("int $" XSTR(TRAP_VECTOR) "\n1: leaq 1b(%%rip), %0"
+		     : "=r"(after_int_n));
+	ok = trap_returned("int3", 0, after_int3);
+	ok = trap_returned("int $0x41", 1, after_int_n) && ok;
+	if (ok) {
+		printf("fault: int3 and int $0x41 returned after themselves\n");
+		exit(0);
+	}
+}
+
+static void fault_cx16(void)
+{
+	static volatile uint64_t target[2] __attribute__((aligned(16)));
+	uint64_t lo = 0, hi = 0;
+
+	asm volatile("lock cmpxchg16b %2"
+		     : "+a"(lo), "+d"(hi), "+m"(*target)
+		     : "b"(1UL), "c"(2UL) : "memory", "cc");
+}
+
+static void fault_fwait(void)
+{
+	asm volatile("fninit; fwait");
+	printf("fault: fwait completed\n");
+	exit(0);
+}
+
 static void fault_reset(void)
 {
 	volatile uint64_t *mark = (volatile uint64_t *)RESET_MARK_ADDR;
@@ -71,6 +147,9 @@ static const struct {
 	{ "pf", fault_pf },
 	{ "triple", fault_triple },
 	{ "int3", fault_int3 },
+	{ "trap", fault_trap },
+	{ "cx16", fault_cx16 },
+	{ "fwait", fault_fwait },
 	{ "reset", fault_reset },
 	{ "hang", fault_hang },
 };
@@ -88,6 +167,7 @@ int guest_main(const struct boot_info *bi)
 		printf("fault: still running after mode=%s\n", modes[i].name);
 		return 1;
 	}
-	printf("fault: expected mode=ud|pf|triple|int3|reset|hang\n");
+	printf("fault: expected mode=ud|pf|triple|int3|trap|cx16|fwait|reset|"
+	       "hang\n");
 	return GUEST_EXIT_BAD_ARGS;
 }

@@ -6,6 +6,7 @@ static const char *const protocol_names[] = {
 	[BOOT_PVH] = "pvh",
 	[BOOT_MULTIBOOT] = "multiboot",
 	[BOOT_ELF64] = "elf64",
+	[BOOT_LINUX] = "linux",
 };
 
 int guest_main(const struct boot_info *bi)

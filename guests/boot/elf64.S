@@ -16,13 +16,6 @@ _start:
 	movl $stack_top, %esp
 	movq %rdi, %rdx
 	movl $BOOT_ELF64_MAGIC, %edi
-	lgdt gdt_ptr
-	/* Ours map the low 4 GiB, which holds the image and the boot data. */
-	movl $pml4, %eax
-	movq %rax, %cr3
-	/* A far return is the portable way to reload CS in long mode. */
-	pushq $GDT_CODE64
-	pushq $start64
-	lretq
+	jmp long_mode_entry
 
 	.section .note.GNU-stack, "", @progbits

@@ -52,6 +52,22 @@ start64:
 	/* boot_main does not return. */
 
 /*
+ * For the entries a loader starts in long mode (elf64.S, linux64.S): moves
+ * to our GDT and page tables, which map the low 4 GiB holding the image and
+ * the boot data, then to start64.  In: edi, rsi, rdx as start64 takes them
+ * and a stack.
+ */
+	.globl long_mode_entry
+long_mode_entry:
+	lgdt gdt_ptr
+	movl $pml4, %eax
+	movq %rax, %cr3
+	/* A far return is the portable way to reload CS in long mode. */
+	pushq $GDT_CODE64
+	pushq $start64
+	lretq
+
+/*
  * One fixed-size entry per exception vector, so that the IDT can be written
  * out statically: gate N points at isr_entries + N * ISR_ENTRY_SIZE.  Each entry
  * leaves the same frame: vector, error code (0 if the CPU pushed none),

@@ -88,10 +88,29 @@ static bool parse_pvh(struct boot_info *bi, const struct hvm_start_info *si)
 	return true;
 }
 
+/* boot_params: the command line, the e820 table and the initrd. */
+static void parse_linux(struct boot_info *bi, const uint8_t *params)
+{
+	const struct linux_setup_header *hdr = (const void *)(params + BP_HDR);
+	const struct linux_e820_entry *e820 =
+		(const void *)(params + BP_E820_TABLE);
+	unsigned int i;
+
+	if (hdr->cmd_line_ptr)
+		bi->cmdline = (const char *)(uintptr_t)hdr->cmd_line_ptr;
+	for (i = 0; i < params[BP_E820_ENTRIES]; i++)
+		add_mem(bi, e820[i].addr, e820[i].size, e820[i].type);
+	if (hdr->ramdisk_size) {
+		bi->nr_modules = 1;
+		bi->module_addr = hdr->ramdisk_image;
+		bi->module_size = hdr->ramdisk_size;
+	}
+}
+
 /*
- * Called by head64.S with the protocol magic (Multiboot's, PVH's or
- * BOOT_ELF64_MAGIC), the boot information pointer and, for ELF64 entry
- * only, the command line pointer.
+ * Called by head64.S with the protocol magic (Multiboot's, PVH's,
+ * BOOT_ELF64_MAGIC or BOOT_LINUX_MAGIC), the boot information pointer and,
+ * for ELF64 entry only, the command line pointer.
  */
 void boot_main(uint32_t magic, uint64_t info, uint64_t cmdline)
 {
@@ -106,6 +125,7 @@ void boot_main(uint32_t magic, uint64_t info, uint64_t cmdline)
 	bi.nr_modules = 0;
 	bi.module_addr = 0;
 	bi.module_size = 0;
+	bi.info = info;
 
 	switch (magic) {
 	case MULTIBOOT_BOOTLOADER_MAGIC:
@@ -121,6 +141,10 @@ void boot_main(uint32_t magic, uint64_t info, uint64_t cmdline)
 		}
 		if (cmdline)
 			bi.cmdline = (const char *)(uintptr_t)cmdline;
+		break;
+	case BOOT_LINUX_MAGIC:
+		bi.protocol = BOOT_LINUX;
+		parse_linux(&bi, (const void *)(uintptr_t)info);
 		break;
 	default:
 		printf("boot: unknown boot protocol magic 0x%x\n", magic);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Leaving the VM, on purpose or because of an exception. */
 #include "guest.h"
+#include "bootproto.h"
 
-#define DEBUG_EXIT_PORT		0xf4
 #define I8042_COMMAND_PORT	0x64
 #define I8042_CMD_RESET		0xfe
 

@@ -23,6 +23,7 @@ enum boot_protocol {
 	BOOT_PVH,
 	BOOT_MULTIBOOT,
 	BOOT_ELF64,
+	BOOT_LINUX,
 };
 
 #define BOOT_MEM_RAM	1	/* e820 / Multiboot type of usable RAM */
@@ -36,6 +37,7 @@ struct boot_mem_range {
 
 struct boot_info {
 	enum boot_protocol protocol;
+	uint64_t info;			/* what the loader passed, as is */
 	const char *cmdline;		/* never NULL */
 	unsigned int nr_mem;
 	struct boot_mem_range mem[BOOT_MEM_MAX];

@@ -13,7 +13,8 @@ struct guest_mem;
  * kernel loaded at 1 MiB never overlaps it.
  */
 #define BOOT_GDT_ADDR		0x0500ULL
-#define BOOT_INFO_ADDR		0x1000ULL	/* hvm_start_info or mb info */
+/* hvm_start_info, Multiboot information or Linux boot_params (4 KiB) */
+#define BOOT_INFO_ADDR		0x1000ULL
 #define BOOT_MEMMAP_ADDR	0x1100ULL
 #define BOOT_MODLIST_ADDR	0x1800ULL
 #define BOOT_MODNAME_ADDR	0x1900ULL
@@ -24,10 +25,13 @@ struct guest_mem;
 #define BOOT_PD_ADDR		0x6000ULL	/* one 4 KiB PD per GiB */
 #define BOOT_PD_LIMIT		0x9f000ULL
 
-/* GDT selectors the boot state refers to. */
+/*
+ * GDT selectors the boot state refers to.  0x10 and 0x18 are the code and
+ * data selectors Linux's 64-bit boot protocol asks for (__BOOT_CS/_DS).
+ */
 #define BOOT_CS32		0x08
-#define BOOT_DS			0x10
-#define BOOT_CS64		0x18
+#define BOOT_CS64		0x10
+#define BOOT_DS			0x18
 #define BOOT_TSS		0x20
 
 /* A file mapped read-only into kvmlite's memory. */
@@ -50,7 +54,7 @@ enum boot_cpu_mode {
 
 /* How the boot vCPU starts: the loader's answer. */
 struct boot_state {
-	const char *format;	/* "pvh", "multiboot", "elf64" */
+	const char *format;	/* "pvh", "multiboot", "elf64", "bzimage" */
 	enum boot_cpu_mode mode;
 	uint64_t entry;
 	uint64_t rax, rbx, rsi, rdi;

@@ -242,4 +242,14 @@ int vcpu_reset(struct vcpu *vcpu);
 int vcpu_run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *vcpu, void *opaque),
 		void *opaque);
 
+/* The longest x86 instruction. */
+#define VCPU_INSN_MAX	15
+
+/*
+ * After an emulation failure (src/core/emulation.c): completes an INT3,
+ * INT n or FWAIT at the vCPU's RIP and returns 0, or returns -1.  Either way @insn
+ * gets the bytes at RIP that could be read, *@len of them.
+ */
+int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len);
+
 #endif

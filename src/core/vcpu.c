@@ -232,19 +232,35 @@ static void guest_failed(struct vcpu *vcpu, const char *what)
 	machine_guest_crashed(vcpu->machine);
 }
 
+/* Appends " 0x..." words or " xx" bytes while @msg has room. */
+static size_t append_hex(char *msg, size_t size, size_t used,
+			 const char *fmt, unsigned long long v)
+{
+	if (used < size)
+		used += snprintf(msg + used, size - used, fmt, v);
+	return used;
+}
+
 static void handle_internal_error(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	char msg[256];
-	size_t used;
+	uint8_t insn[VCPU_INSN_MAX];
+	size_t used, len = 0;
+	char msg[320];
 	uint32_t i;
 
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    !vcpu_emulation_fallback(vcpu, insn, &len))
+		return;
 	used = snprintf(msg, sizeof(msg), "KVM internal error, suberror %u",
 			run->internal.suberror);
-	for (i = 0; i < run->internal.ndata && i < 16 && used < sizeof(msg);
-	     i++)
-		used += snprintf(msg + used, sizeof(msg) - used, " 0x%llx",
-				 (unsigned long long)run->internal.data[i]);
+	for (i = 0; i < run->internal.ndata && i < 16; i++)
+		used = append_hex(msg, sizeof(msg), used, " 0x%llx",
+				  run->internal.data[i]);
+	for (i = 0; i < len; i++)
+		used = append_hex(msg, sizeof(msg), used,
+				  i ? " %02llx" : "; code at RIP: %02llx",
+				  insn[i]);
 	guest_failed(vcpu, msg);
 }
 

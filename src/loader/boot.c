@@ -17,8 +17,8 @@
 static const uint64_t boot_gdt[] = {
 	[0] = 0,
 	[BOOT_CS32 / 8] = 0x00cf9b000000ffffULL,	/* 32-bit code, flat */
-	[BOOT_DS / 8] = 0x00cf93000000ffffULL,		/* data, flat */
 	[BOOT_CS64 / 8] = 0x00af9b000000ffffULL,	/* 64-bit code */
+	[BOOT_DS / 8] = 0x00cf93000000ffffULL,		/* data, flat */
 	[BOOT_TSS / 8] = 0x00008b0000000067ULL,		/* busy TSS at 0 */
 	[BOOT_TSS / 8 + 1] = 0,				/* its upper half */
 };
@@ -100,14 +100,16 @@ int boot_check_range(struct guest_mem *mem, const char *path, uint64_t start,
 }
 
 uint64_t boot_place_initrd(struct guest_mem *mem,
-			   const struct boot_files *files,
-			   uint64_t kernel_end, char *err, size_t errlen)
+			   const struct boot_files *files, uint64_t kernel_end,
+			   uint64_t top, char *err, size_t errlen)
 {
 	const struct boot_file *rd = &files->initrd;
-	uint64_t top = mem->low_size, addr;
+	uint64_t addr;
 
 	if (!rd->size)
 		return 0;
+	if (top > mem->low_size)
+		top = mem->low_size;
 	addr = (top - rd->size) & ~(PAGE_SIZE - 1);
 	if (rd->size > top || addr < kernel_end || addr < BIOS_AREA_END) {
 		snprintf(err, errlen, "%s: the initrd (%zu bytes) does not fit "

@@ -11,6 +11,7 @@
 
 /* Tried in order: the first format that recognises the file loads it. */
 static const struct loader_format *const formats[] = {
+	&bzimage_format,
 	&pvh_format,
 	&multiboot_format,
 	&elf64_format,
@@ -71,7 +72,8 @@ int loader_load(struct guest_mem *mem, const struct boot_files *files,
 			return ret > 0 ? 0 : -1;
 	}
 	snprintf(err, errlen, "%s: not a kernel kvmlite can boot (supported: "
-		 "ELF with a PVH note, Multiboot, x86-64 ELF)",
+		 "Linux bzImage, ELF with a PVH note, Multiboot, x86-64 "
+		 "ELF)",
 		 files->kernel.path);
 	return -1;
 }

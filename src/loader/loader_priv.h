@@ -41,10 +41,14 @@ int boot_write_page_tables(struct guest_mem *mem, char *err, size_t errlen);
 /* Writes "@prefix @cmdline", or just @cmdline when @prefix is NULL. */
 int boot_write_cmdline(struct guest_mem *mem, const char *prefix,
 		       const char *cmdline, char *err, size_t errlen);
-/* Copies the initrd to the top of low RAM; returns its address or 0. */
+/*
+ * Copies the initrd as high as it goes below @top and the end of low RAM,
+ * above @kernel_end; returns its address, or 0 (and @err) if it does not
+ * fit.
+ */
 uint64_t boot_place_initrd(struct guest_mem *mem,
-			   const struct boot_files *files,
-			   uint64_t kernel_end, char *err, size_t errlen);
+			   const struct boot_files *files, uint64_t kernel_end,
+			   uint64_t top, char *err, size_t errlen);
 /* Whether [start, end) of the image may be written: above 1 MiB, in RAM. */
 int boot_check_range(struct guest_mem *mem, const char *path, uint64_t start,
 		     uint64_t len, char *err, size_t errlen);
@@ -67,6 +71,7 @@ struct loader_format {
 		    struct boot_state *state, char *err, size_t errlen);
 };
 
+extern const struct loader_format bzimage_format;
 extern const struct loader_format pvh_format;
 extern const struct loader_format multiboot_format;
 extern const struct loader_format elf64_format;

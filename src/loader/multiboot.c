@@ -230,7 +230,8 @@ static int multiboot_load(struct guest_mem *mem,
 	if (mb_load_image(mem, f, h, hdr_off, &entry, &end, err, errlen) ||
 	    boot_write_cmdline(mem, f->path, files->cmdline, err, errlen))
 		return -1;
-	initrd = boot_place_initrd(mem, files, end, err, errlen);
+	initrd = boot_place_initrd(mem, files, end, LOW_RAM_LIMIT, err,
+				   errlen);
 	if ((files->initrd.size && !initrd) ||
 	    mb_write_info(mem, files, initrd, err, errlen))
 		return -1;

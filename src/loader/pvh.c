@@ -81,7 +81,8 @@ int pvh_load_elf(struct guest_mem *mem, const struct boot_files *files,
 	if (elf_load(elf, mem, &end, err, errlen) ||
 	    boot_write_cmdline(mem, NULL, files->cmdline, err, errlen))
 		return -1;
-	initrd = boot_place_initrd(mem, files, end, err, errlen);
+	initrd = boot_place_initrd(mem, files, end, LOW_RAM_LIMIT, err,
+				   errlen);
 	if (files->initrd.size && !initrd)
 		return -1;
 	boot_write_gdt(mem);

@@ -20,7 +20,7 @@ check_error missing_kernel \
 check_error kernel_is_directory "kernel file '$TMP': not a regular file" \
 	-- -kernel "$TMP"
 check_error kernel_not_bootable \
-	"$TMP/text: not a kernel kvmlite can boot \\(supported: ELF with a PVH note, Multiboot, x86-64 ELF\\)" \
+	"$TMP/text: not a kernel kvmlite can boot \\(supported: Linux bzImage, ELF with a PVH note, Multiboot, x86-64 ELF\\)" \
 	-- -kernel "$TMP/text"
 check_error kernel_empty "$TMP/empty: not a kernel kvmlite can boot" \
 	-- -kernel "$TMP/empty"

@@ -46,8 +46,8 @@
 #define KERNEL_PATH	"vmlinux"
 #define INITRD_PATH	"initrd.img"
 #define NOT_A_KERNEL	KERNEL_PATH ": not a kernel kvmlite can boot " \
-			"(supported: ELF with a PVH note, Multiboot, " \
-			"x86-64 ELF)"
+			"(supported: Linux bzImage, ELF with a PVH note, " \
+			"Multiboot, x86-64 ELF)"
 
 static uint8_t img[64 * KiB];
 static char err[1024];
@@ -331,6 +331,54 @@ static uint32_t *kludge_kernel(uint8_t *d, size_t len, uint32_t hdr_off,
 	h[6] = bss_end;
 	h[7] = entry;
 	return h;
+}
+
+/*
+ * A bzImage: boot sector and one setup sector, then the protected-mode
+ * kernel, relocatable to BZ_PREF, 64-bit, protocol 2.15.  The header
+ * fields are at their boot.rst offsets.
+ */
+#define BZ_SETUP_LEN	0x400
+#define BZ_KERNEL_LEN	(IMG_LEN - BZ_SETUP_LEN)
+#define BZ_PREF		0x200000ULL
+#define BZ_INIT_SIZE	0x10000
+#define BZ_PARAMS	BOOT_INFO_ADDR
+
+static void put16(uint8_t *d, size_t off, uint16_t v)
+{
+	memcpy(d + off, &v, sizeof(v));
+}
+
+static void put32(uint8_t *d, size_t off, uint32_t v)
+{
+	memcpy(d + off, &v, sizeof(v));
+}
+
+static void put64(uint8_t *d, size_t off, uint64_t v)
+{
+	memcpy(d + off, &v, sizeof(v));
+}
+
+static size_t bz_kernel(uint8_t *d)
+{
+	memset(d, 0, IMG_LEN);
+	d[0x1f1] = BZ_SETUP_LEN / 512 - 1;		/* setup_sects */
+	put32(d, 0x1f4, BZ_KERNEL_LEN / 16);		/* syssize */
+	put16(d, 0x1fe, 0xaa55);			/* boot_flag */
+	d[0x200] = 0xeb;				/* jump */
+	d[0x201] = 0x26c - 0x202;
+	memcpy(d + 0x202, "HdrS", 4);
+	put16(d, 0x206, 0x020f);			/* version */
+	d[0x211] = 0x01;				/* LOADED_HIGH */
+	put32(d, 0x22c, 0x7fffffff);		/* initrd_addr_max */
+	put32(d, 0x230, 0x200000);			/* kernel_alignment */
+	d[0x234] = 1;					/* relocatable */
+	put16(d, 0x236, 0x1);				/* XLF_KERNEL_64 */
+	put32(d, 0x238, 255);				/* cmdline_size */
+	put64(d, 0x258, BZ_PREF);			/* pref_address */
+	put32(d, 0x260, BZ_INIT_SIZE);			/* init_size */
+	pattern(d + BZ_SETUP_LEN, BZ_KERNEL_LEN, 0x44);
+	return IMG_LEN;
 }
 
 /* ---- loading ---- */
@@ -1308,6 +1356,186 @@ TEST(initrd_too_large_fails)
 	mem_free(&mem);
 }
 
+/* ---- Linux bzImage ---- */
+
+TEST(bzimage_enters_startup_64_in_long_mode)
+{
+	struct guest_mem mem = mem_new(64 * MiB);
+
+	EXPECT_OK(load_kernel(&mem, bz_kernel(img), NULL, "console=ttyS0"));
+	CHECK_STR(FORMAT, "bzimage");
+	CHECK_EQ(st.mode, BOOT_LONG64);
+	CHECK_EQ(st.entry, BZ_PREF + 0x200);
+	CHECK_EQ(st.rsi, BZ_PARAMS);
+	CHECK(!memcmp(guest_ptr(&mem, BZ_PREF, BZ_KERNEL_LEN),
+		      img + BZ_SETUP_LEN, BZ_KERNEL_LEN));
+	CHECK_EQ(walk(&mem, BZ_PREF + BZ_INIT_SIZE - 1),
+		 BZ_PREF + BZ_INIT_SIZE - 1);
+	CHECK_EQ(walk(&mem, BZ_PARAMS), BZ_PARAMS);
+	mem_free(&mem);
+}
+
+TEST(bzimage_non_relocatable_loads_at_1m)
+{
+	struct guest_mem mem = mem_new(64 * MiB);
+
+	bz_kernel(img);
+	img[0x234] = 0;
+	EXPECT_OK(load_kernel(&mem, IMG_LEN, NULL, ""));
+	CHECK_EQ(st.entry, 0x100000 + 0x200);
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x214), 0x100000);  /* code32_start */
+	mem_free(&mem);
+}
+
+TEST(bzimage_boot_params_fields)
+{
+	struct guest_mem mem = mem_new(64 * MiB);
+	uint8_t *bp;
+
+	poison(&mem, BZ_PARAMS, 0x1000);
+	EXPECT_OK(load_kernel(&mem, bz_kernel(img), NULL, "root=/dev/vda"));
+	bp = guest_ptr(&mem, BZ_PARAMS, 0x1000);
+	/* The header is the file's, with the loader's fields filled in. */
+	CHECK(!memcmp(bp + 0x1f1, img + 0x1f1, 0x210 - 0x1f1));
+	CHECK_EQ(bp[0x210], 0xff);			/* type_of_loader */
+	CHECK_EQ(bp[0x211], 0x01);			/* loadflags */
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x214), BZ_PREF);
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x228), BOOT_CMDLINE_ADDR);
+	CHECK_STR(rdstr(&mem, BOOT_CMDLINE_ADDR), "root=/dev/vda");
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x218), 0);	/* no ramdisk */
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x21c), 0);
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x23c), 0);	/* subarch PC */
+	CHECK_EQ(rd64(&mem, BZ_PARAMS + 0x250), 0);	/* setup_data */
+	CHECK_EQ(rd64(&mem, BZ_PARAMS + 0x258), BZ_PREF);
+	/* Everything else is zero, the sentinel included. */
+	CHECK(all_bytes(&mem, BZ_PARAMS, 0x1e8, 0));
+	CHECK_EQ(bp[0x1ef], 0);
+	CHECK(all_bytes(&mem, BZ_PARAMS + 0x26c, 0x2d0 - 0x26c, 0));
+	mem_free(&mem);
+}
+
+TEST(bzimage_e820_is_the_memory_map)
+{
+	struct guest_mem mem = mem_new(4 * GiB);
+	struct e820_entry want[MAX_E820_ENTRIES];
+	int i, n = guest_mem_e820(&mem, want);
+	uint64_t e;
+
+	EXPECT_OK(load_kernel(&mem, bz_kernel(img), NULL, ""));
+	CHECK_EQ(*(uint8_t *)guest_ptr(&mem, BZ_PARAMS + 0x1e8, 1), n);
+	for (i = 0; i < n; i++) {
+		e = BZ_PARAMS + 0x2d0 + i * 20;
+		CHECK_EQ(rd64(&mem, e), want[i].addr);
+		CHECK_EQ(rd64(&mem, e + 8), want[i].size);
+		CHECK_EQ(rd32(&mem, e + 16), want[i].type);
+	}
+	CHECK_EQ(rd64(&mem, BZ_PARAMS + 0x2d0 + (n - 1) * 20), 4 * GiB);
+	mem_free(&mem);
+}
+
+TEST(bzimage_initrd_below_initrd_addr_max)
+{
+	static uint8_t rd[3 * PAGE + 5];
+	struct guest_mem mem = mem_new(64 * MiB);
+	struct boot_file initrd;
+	uint32_t addr;
+
+	pattern(rd, sizeof(rd), 0x55);
+	initrd = file_new(INITRD_PATH, rd, sizeof(rd));
+	bz_kernel(img);
+	put32(img, 0x22c, 32 * MiB - 1);
+	EXPECT_OK(load_kernel(&mem, IMG_LEN, &initrd, ""));
+	addr = rd32(&mem, BZ_PARAMS + 0x218);
+	CHECK_EQ(addr, (32 * MiB - sizeof(rd)) & ~(PAGE - 1));
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x21c), sizeof(rd));
+	CHECK(!memcmp(guest_ptr(&mem, addr, sizeof(rd)), rd, sizeof(rd)));
+	/* Without a limit below RAM's, it goes to the top of RAM. */
+	bz_kernel(img);
+	EXPECT_OK(load_kernel(&mem, IMG_LEN, &initrd, ""));
+	CHECK_EQ(rd32(&mem, BZ_PARAMS + 0x218),
+		 (64 * MiB - sizeof(rd)) & ~(PAGE - 1));
+	file_free(&initrd);
+	mem_free(&mem);
+}
+
+TEST(bzimage_initrd_clear_of_init_size)
+{
+	static uint8_t rd[PAGE];
+	struct guest_mem mem = mem_new(64 * MiB);
+	struct boot_file initrd = file_new(INITRD_PATH, rd, sizeof(rd));
+
+	bz_kernel(img);
+	put32(img, 0x260, 64 * MiB - BZ_PREF - PAGE / 2);
+	EXPECT_FAIL(load_kernel(&mem, IMG_LEN, &initrd, ""),
+		    INITRD_PATH ": the initrd (4096 bytes) does not fit in "
+		    "guest RAM between the kernel and 0x4000000");
+	file_free(&initrd);
+	mem_free(&mem);
+}
+
+TEST(bzimage_init_size_beyond_ram_fails)
+{
+	bz_kernel(img);
+	put32(img, 0x260, 64 * MiB);
+	EXPECT_FAIL(load_img(64 * MiB, IMG_LEN, ""),
+		    KERNEL_PATH ": needs guest RAM at 0x200000-0x41fffff, "
+		    "which this -m does not provide");
+}
+
+TEST(bzimage_too_old_fails)
+{
+	bz_kernel(img);
+	put16(img, 0x206, 0x0205);
+	EXPECT_FAIL(load_img(64 * MiB, IMG_LEN, ""),
+		    KERNEL_PATH ": Linux boot protocol 2.05 is too old; "
+		    "kvmlite needs 2.06 or later");
+}
+
+TEST(bzimage_without_64_bit_entry_fails)
+{
+	bz_kernel(img);
+	put16(img, 0x236, 0);
+	EXPECT_FAIL(load_img(64 * MiB, IMG_LEN, ""),
+		    KERNEL_PATH ": no 64-bit entry point (boot protocol "
+		    "2.15); kvmlite expects a 64-bit bzImage with "
+		    "XLF_KERNEL_64");
+	bz_kernel(img);
+	put16(img, 0x206, 0x020b);
+	EXPECT_FAIL_WITH(load_img(64 * MiB, IMG_LEN, ""), "2.11");
+}
+
+TEST(zimage_fails)
+{
+	bz_kernel(img);
+	img[0x211] = 0;
+	EXPECT_FAIL(load_img(64 * MiB, IMG_LEN, ""),
+		    KERNEL_PATH ": not a bzImage (boot flag 0xaa55, loadflags "
+		    "0x0); kvmlite expects a bzImage");
+}
+
+TEST(bzimage_truncated_fails)
+{
+	bz_kernel(img);
+	EXPECT_FAIL(load_img(64 * MiB, IMG_LEN - 1, ""),
+		    KERNEL_PATH ": truncated bzImage: 4863 bytes, but its "
+		    "header describes 4864");
+	EXPECT_FAIL_WITH(load_img(64 * MiB, BZ_SETUP_LEN, ""), "truncated");
+}
+
+TEST(bzimage_cmdline_longer_than_cmdline_size_fails)
+{
+	char line[300];
+
+	memset(line, 'x', 256);
+	line[256] = 0;
+	bz_kernel(img);
+	EXPECT_FAIL(load_img(64 * MiB, IMG_LEN, line),
+		    "-append: the command line is 256 bytes; " KERNEL_PATH
+		    " accepts at most 255");
+	line[255] = 0;
+	EXPECT_OK(load_img(64 * MiB, IMG_LEN, line));
+}
+
 /* ---- mutated images: any answer but a crash ---- */
 
 TEST(mutated_images_never_crash)
@@ -1317,8 +1545,10 @@ TEST(mutated_images_never_crash)
 	uint32_t x = 1;
 	int kind, iter, i, ok = 0, failed = 0;
 
-	for (kind = 0; kind < 4; kind++) {
-		if (kind == 0)
+	for (kind = 0; kind < 5; kind++) {
+		if (kind == 4)
+			bz_kernel(base);
+		else if (kind == 0)
 			pvh_kernel(base);
 		else if (kind == 1)
 			mb_elf_kernel(base, 0x3);
@@ -1435,8 +1665,8 @@ TEST(file_map_empty_file_then_load_fails)
 	CHECK_EQ(boot_file_map(&f, "kernel file", path, err, sizeof(err)), 0);
 	CHECK_EQ(f.size, 0);
 	snprintf(want, sizeof(want), "%s: not a kernel kvmlite can boot "
-		 "(supported: ELF with a PVH note, Multiboot, x86-64 ELF)",
-		 path);
+		 "(supported: Linux bzImage, ELF with a PVH note, Multiboot, "
+		 "x86-64 ELF)", path);
 	EXPECT_FAIL(load(&mem, &f, NULL, ""), want);
 	boot_file_unmap(&f);
 	mem_free(&mem);
@@ -1528,6 +1758,19 @@ int main(void)
 	RUN(cmdline_up_to_limit_fits);
 	RUN(cmdline_too_long_fails);
 	RUN(initrd_too_large_fails);
+
+	RUN(bzimage_enters_startup_64_in_long_mode);
+	RUN(bzimage_non_relocatable_loads_at_1m);
+	RUN(bzimage_boot_params_fields);
+	RUN(bzimage_e820_is_the_memory_map);
+	RUN(bzimage_initrd_below_initrd_addr_max);
+	RUN(bzimage_initrd_clear_of_init_size);
+	RUN(bzimage_init_size_beyond_ram_fails);
+	RUN(bzimage_too_old_fails);
+	RUN(bzimage_without_64_bit_entry_fails);
+	RUN(zimage_fails);
+	RUN(bzimage_truncated_fails);
+	RUN(bzimage_cmdline_longer_than_cmdline_size_fails);
 
 	RUN(mutated_images_never_crash);
 

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# make test-linux: boots the Debian kernel and initramfs that
+# scripts/linux-guest.sh makes, with -smp 2 -m 1G, and reports how far it
+# got and when: each milestone below with the seconds since kvmlite
+# started.  It passes when the boot reaches $REQUIRE and no /init check
+# fails.
+#
+# Usage: scripts/test-linux.sh
+#   env KERNEL=vmlinux (PVH, the default) or vmlinuz (bzImage, which runs
+#       the kernel's decompressor at emulated speed first)
+#   TIMEOUT=seconds (default 1800), REQUIRE=milestone name,
+#   CHECKS=kvmlite.checks for /init (default cpus,modules), APPEND=extra
+#   kernel arguments, CPU=-cpu value (default: host without the features
+#   whose instructions this host's emulator refuses in kernel code),
+#   LOG=console log (default build/linux/console.log), KVMLITE=binary
+# Only one runs at a time, at nice 10: the guest is emulated and slow.
+
+set -u
+cd "$(dirname "$0")/.."
+
+OUT=build/linux
+KVMLITE=${KVMLITE:-./kvmlite}
+KERNEL=${KERNEL:-vmlinux}
+TIMEOUT=${TIMEOUT:-1800}
+# The furthest this host has been seen to reach (README); init-done once
+# the kernel gets there.
+REQUIRE=${REQUIRE:-rootfs}
+CHECKS=${CHECKS:-cpus,modules}
+LOG=${LOG:-$OUT/console.log}
+# Features whose instructions this host's emulator refuses in kernel code:
+# CMPXCHG16B, POPCNT, XSAVE, CLAC/STAC, RD/WRGSBASE, INVPCID, and the SIMD
+# the kernel's built-in crypto would use (its LDMXCSR is refused too).
+# Where KVM shows the guest the host's bits anyway, as kvm_pvm does, the
+# kernel hides them itself (clearcpuid=, with its own names).
+HIDE="cx16 popcnt xsave smap fsgsbase pcid invpcid ssse3 sse4.1 sse4.2 avx"
+HIDE+=" avx2 avx512f aes pclmulqdq sha-ni"
+CPU=${CPU:-host$(printf ',-%s' $HIDE)}
+CLEAR=$(echo $HIDE | tr ' .-' ',__')
+
+# name, then an extended regular expression for the console line (the
+# first two come from a bzImage's decompressor only)
+MILESTONES=(
+	decompress	'Decompressing Linux'
+	booting		'Booting the kernel'
+	banner		'Linux version '
+	cmdline		'Kernel command line: '
+	mptable		'MPTABLE: OEM ID'
+	tsc		'tsc: (Detected|Fast TSC calibration|Refined TSC)'
+	fpu		'x86/fpu: '
+	smp-start	'smp: Bringing up secondary CPUs'
+	smp-up		'smp: Brought up '
+	pci		'PCI: Probing PCI hardware'
+	clocksource	'clocksource: Switched to clocksource '
+	rootfs		'Trying to unpack rootfs'
+	serial		'Serial: 8250/16550 driver'
+	free-init	'Freeing unused kernel image'
+	run-init	'Run /init as init process'
+	init		'^init: started'
+	init-done	'^init: done '
+)
+
+scripts/linux-guest.sh "$OUT" || exit 1
+exec 9>"$OUT/test-linux.lock"
+if ! flock -n 9; then
+	echo "FAIL test_linux (another test-linux is running)"
+	exit 1
+fi
+
+required=-1
+for ((i = 0; i < ${#MILESTONES[@]}; i += 2)); do
+	[ "${MILESTONES[i]}" = "$REQUIRE" ] && required=$i
+done
+if [ $required -lt 0 ]; then
+	echo "test-linux.sh: REQUIRE=$REQUIRE is no milestone" >&2
+	exit 1
+fi
+
+# nosoftlockup: emulated, the kernel is often 20 s late for its watchdog.
+APPEND_ALL="console=ttyS0 earlyprintk=ttyS0 clearcpuid=$CLEAR nosoftlockup"
+APPEND_ALL+=" kvmlite.checks=$CHECKS kvmlite.cpus=2 ${APPEND:-}"
+ARGS=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
+      -kernel "$OUT/$KERNEL" -initrd "$OUT/initramfs.cpio"
+      -append "$APPEND_ALL")
+echo "kvmlite ${ARGS[*]}"
+
+# Stamps each console line with the seconds since the start.
+stamp() {
+	local start=${EPOCHREALTIME/./} now line
+	while IFS= read -r line; do
+		now=$((${EPOCHREALTIME/./} - start))
+		printf '%5d.%02d %s\n' $((now / 1000000)) \
+			$((now % 1000000 / 10000)) "${line%$'\r'}"
+	done
+}
+
+timeout "$TIMEOUT" nice -n 10 "$KVMLITE" "${ARGS[@]}" </dev/null 2>&1 |
+	stamp >"$LOG"
+status=${PIPESTATUS[0]}
+
+furthest=-1
+reached=none
+for ((i = 0; i < ${#MILESTONES[@]}; i += 2)); do
+	line=$(cut -c10- "$LOG" | grep -nE -m1 -- "${MILESTONES[i + 1]}")
+	[ -n "$line" ] || continue
+	secs=$(sed -n "${line%%:*}p" "$LOG" | awk '{ print $1 }')
+	printf 'milestone %-10s %8s s\n' "${MILESTONES[i]}" "$secs"
+	furthest=$i
+	reached=${MILESTONES[i]}
+done
+grep -E '^ *[0-9.]+ init: (report|check)' "$LOG" | cut -c10-
+echo "kvmlite exit status $status$([ "$status" = 124 ] && echo ' (timeout)')"
+grep -A3 'KVM internal error' "$LOG" | cut -c10- | head -n 4
+
+if [ $furthest -ge $required ] && ! grep -q 'init: check .* FAIL' "$LOG"
+then
+	echo "PASS test_linux (reached $reached)"
+else
+	echo "FAIL test_linux (furthest: $reached;" \
+		"required: $REQUIRE; log: $LOG)"
+	exit 1
+fi
