@@ -757,9 +757,10 @@ def test_ctrl_a_c():
         report("ctrl_a_c_shows_monitor",
                banner.endswith(b"kvmlite 0.1.0 monitor - type 'help' for "
                                b"more information\r\n(kvmlite) "), banner)
+        # A line end the guest sent before the switch may come first.
         report("ctrl_a_c_monitor_answers",
-               status == b"info status\r\nVM status: running\r\n"
-                         b"(kvmlite) ", status)
+               status.endswith(b"info status\r\nVM status: running\r\n"
+                               b"(kvmlite) "), status)
         report("ctrl_a_c_back_to_guest", back == b"\r\n" and
                b"echo: hi there" in echo, (back, echo))
         report("ctrl_a_h_lists_c", re.search(
