@@ -11,9 +11,12 @@
  */
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -92,6 +95,30 @@ static inline void check_capture_end(char *buf, size_t size)
 static inline int check_summary(void)
 {
 	return check_cases_failed ? 1 : 0;
+}
+
+/*
+ * Runs a shell command built like printf; returns its exit status, or -1
+ * if it did not exit normally.  A non-zero status is shown, indented, so
+ * that a failing check can be understood from the log.
+ */
+static inline int check_shell(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline int check_shell(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	if (WEXITSTATUS(st))
+		printf("  `%s` exited with %d\n", cmd, WEXITSTATUS(st));
+	return WEXITSTATUS(st);
 }
 
 #endif

@@ -19,36 +19,21 @@
 static char dir[128];
 static bool have_qemu;
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 #define IMG	"./kvmlite-img"
 
 /* qemu-img's verdict on @file: check clean and contents equal @raw. */
 static void qemu_accepts(const char *file, const char *raw)
 {
-	CHECK_EQ(sh("qemu-img check -q %s/%s", dir, file), 0);
+	CHECK_EQ(check_shell("qemu-img check -q %s/%s", dir, file), 0);
 	if (raw)
-		CHECK_EQ(sh("qemu-img compare -q %s/%s %s/%s", dir, file, dir,
+		CHECK_EQ(check_shell("qemu-img compare -q %s/%s %s/%s", dir, file, dir,
 			    raw), 0);
 }
 
 static void make_source(void)
 {
-	sh("rm -rf %s/*", dir);
-	CHECK_EQ(sh("head -c 3M /dev/urandom > %s/src.raw && "
+	check_shell("rm -rf %s/*", dir);
+	CHECK_EQ(check_shell("head -c 3M /dev/urandom > %s/src.raw && "
 		    "head -c 2M /dev/zero >> %s/src.raw && "
 		    "head -c 3M /dev/urandom | base64 | head -c 3M >> %s/src.raw && "
 		    "truncate -s 24M %s/src.raw", dir, dir, dir, dir), 0);
@@ -68,13 +53,13 @@ TEST(create_options)
 	if (!have_qemu)
 		return;
 	for (i = 0; i < ARRAY_SIZE(opts); i++) {
-		sh("rm -f %s/c.qcow2", dir);
-		CHECK_EQ(sh(IMG " create -q -f qcow2 %s %s/c.qcow2 16M", opts[i],
+		check_shell("rm -f %s/c.qcow2", dir);
+		CHECK_EQ(check_shell(IMG " create -q -f qcow2 %s %s/c.qcow2 16M", opts[i],
 			    dir), 0);
-		CHECK_EQ(sh("qemu-img check -q %s/c.qcow2", dir), 0);
-		CHECK_EQ(sh("qemu-io -c 'write -q -P 7 1M 3M' %s/c.qcow2", dir),
+		CHECK_EQ(check_shell("qemu-img check -q %s/c.qcow2", dir), 0);
+		CHECK_EQ(check_shell("qemu-io -c 'write -q -P 7 1M 3M' %s/c.qcow2", dir),
 			 0);
-		CHECK_EQ(sh("qemu-img check -q %s/c.qcow2", dir), 0);
+		CHECK_EQ(check_shell("qemu-img check -q %s/c.qcow2", dir), 0);
 	}
 }
 
@@ -83,18 +68,18 @@ TEST(convert_both_ways)
 	if (!have_qemu)
 		return;
 	make_source();
-	CHECK_EQ(sh(IMG " convert -O qcow2 %s/src.raw %s/a.qcow2", dir, dir), 0);
+	CHECK_EQ(check_shell(IMG " convert -O qcow2 %s/src.raw %s/a.qcow2", dir, dir), 0);
 	qemu_accepts("a.qcow2", "src.raw");
-	CHECK_EQ(sh(IMG " convert -c -O qcow2 %s/src.raw %s/c.qcow2", dir, dir),
+	CHECK_EQ(check_shell(IMG " convert -c -O qcow2 %s/src.raw %s/c.qcow2", dir, dir),
 		 0);
 	qemu_accepts("c.qcow2", "src.raw");
-	CHECK_EQ(sh("qemu-img convert -O raw %s/c.qcow2 %s/q.raw && "
+	CHECK_EQ(check_shell("qemu-img convert -O raw %s/c.qcow2 %s/q.raw && "
 		    "cmp -s %s/q.raw %s/src.raw", dir, dir, dir, dir), 0);
-	CHECK_EQ(sh(IMG " convert -O raw %s/c.qcow2 %s/k.raw && "
+	CHECK_EQ(check_shell(IMG " convert -O raw %s/c.qcow2 %s/k.raw && "
 		    "cmp -s %s/k.raw %s/src.raw", dir, dir, dir, dir), 0);
-	CHECK_EQ(sh(IMG " compare -q %s/c.qcow2 %s/src.raw", dir, dir), 0);
-	CHECK_EQ(sh("qemu-io -c 'write -q -P 1 0 512' %s/c.qcow2", dir), 0);
-	CHECK_EQ(sh(IMG " compare -q %s/c.qcow2 %s/src.raw", dir, dir), 1);
+	CHECK_EQ(check_shell(IMG " compare -q %s/c.qcow2 %s/src.raw", dir, dir), 0);
+	CHECK_EQ(check_shell("qemu-io -c 'write -q -P 1 0 512' %s/c.qcow2", dir), 0);
+	CHECK_EQ(check_shell(IMG " compare -q %s/c.qcow2 %s/src.raw", dir, dir), 1);
 }
 
 TEST(snapshots_and_resize)
@@ -102,22 +87,22 @@ TEST(snapshots_and_resize)
 	if (!have_qemu)
 		return;
 	make_source();
-	CHECK_EQ(sh(IMG " convert -O qcow2 %s/src.raw %s/a.qcow2 && "
+	CHECK_EQ(check_shell(IMG " convert -O qcow2 %s/src.raw %s/a.qcow2 && "
 		    IMG " snapshot -c one %s/a.qcow2", dir, dir, dir), 0);
 	qemu_accepts("a.qcow2", "src.raw");
-	CHECK_EQ(sh("qemu-io -c 'write -q -P 9 0 5M' %s/a.qcow2 && "
+	CHECK_EQ(check_shell("qemu-io -c 'write -q -P 9 0 5M' %s/a.qcow2 && "
 		    "qemu-img snapshot -l %s/a.qcow2 | grep -q ' one '",
 		    dir, dir), 0);
-	CHECK_EQ(sh(IMG " snapshot -a one %s/a.qcow2", dir), 0);
+	CHECK_EQ(check_shell(IMG " snapshot -a one %s/a.qcow2", dir), 0);
 	qemu_accepts("a.qcow2", "src.raw");
-	CHECK_EQ(sh(IMG " snapshot -d one %s/a.qcow2", dir), 0);
+	CHECK_EQ(check_shell(IMG " snapshot -d one %s/a.qcow2", dir), 0);
 	qemu_accepts("a.qcow2", "src.raw");
-	CHECK_EQ(sh(IMG " resize -q %s/a.qcow2 +1G >/dev/null && "
+	CHECK_EQ(check_shell(IMG " resize -q %s/a.qcow2 +1G >/dev/null && "
 		    "truncate -s 1048M %s/big.raw && cp %s/src.raw %s/big.raw && "
 		    "truncate -s 1048M %s/big.raw", dir, dir, dir, dir, dir), 0);
 	qemu_accepts("a.qcow2", "big.raw");
-	CHECK_EQ(sh(IMG " resize %s/a.qcow2 24M 2>/dev/null", dir), 1);
-	CHECK_EQ(sh(IMG " resize --shrink %s/a.qcow2 24M >/dev/null", dir), 0);
+	CHECK_EQ(check_shell(IMG " resize %s/a.qcow2 24M 2>/dev/null", dir), 1);
+	CHECK_EQ(check_shell(IMG " resize --shrink %s/a.qcow2 24M >/dev/null", dir), 0);
 	qemu_accepts("a.qcow2", "src.raw");
 }
 
@@ -126,17 +111,17 @@ TEST(commit_and_rebase)
 	if (!have_qemu)
 		return;
 	make_source();
-	CHECK_EQ(sh("qemu-img convert -O qcow2 %s/src.raw %s/base.qcow2 && "
+	CHECK_EQ(check_shell("qemu-img convert -O qcow2 %s/src.raw %s/base.qcow2 && "
 		    IMG " create -q -f qcow2 -b base.qcow2 -F qcow2 %s/top.qcow2 && "
 		    "qemu-io -c 'write -q -P 3 1M 2M' -c 'write -q -z 8M 1M' "
 		    "%s/top.qcow2 && qemu-img convert -O raw %s/top.qcow2 %s/want.raw && "
 		    "cp %s/top.qcow2 %s/top2.qcow2 && "
 		    "qemu-img create -q -f qcow2 %s/other.qcow2 24M",
 		    dir, dir, dir, dir, dir, dir, dir, dir, dir), 0);
-	CHECK_EQ(sh(IMG " rebase -b other.qcow2 -F qcow2 %s/top2.qcow2", dir),
+	CHECK_EQ(check_shell(IMG " rebase -b other.qcow2 -F qcow2 %s/top2.qcow2", dir),
 		 0);
 	qemu_accepts("top2.qcow2", "want.raw");
-	CHECK_EQ(sh(IMG " commit %s/top.qcow2 >/dev/null", dir), 0);
+	CHECK_EQ(check_shell(IMG " commit %s/top.qcow2 >/dev/null", dir), 0);
 	qemu_accepts("base.qcow2", "want.raw");
 	qemu_accepts("top.qcow2", "want.raw");
 }
@@ -146,21 +131,21 @@ static void same_verdict(const char *damage)
 {
 	int q, k;
 
-	sh("rm -rf %s/*", dir);
-	CHECK_EQ(sh("qemu-img create -q -f qcow2 %s/d.qcow2 64M && "
+	check_shell("rm -rf %s/*", dir);
+	CHECK_EQ(check_shell("qemu-img create -q -f qcow2 %s/d.qcow2 64M && "
 		    "qemu-io -c 'write -q -P 1 0 128k' %s/d.qcow2 && "
 		    "python3 tests/qcow2/damage.py %s/d.qcow2 %s",
 		    dir, dir, dir, damage), 0);
-	q = sh("qemu-img check --output=json %s/d.qcow2 >%s/q.json 2>/dev/null",
+	q = check_shell("qemu-img check --output=json %s/d.qcow2 >%s/q.json 2>/dev/null",
 	       dir, dir);
-	k = sh(IMG " check --output=json %s/d.qcow2 >%s/k.json 2>/dev/null",
+	k = check_shell(IMG " check --output=json %s/d.qcow2 >%s/k.json 2>/dev/null",
 	       dir, dir);
 	CHECK_EQ(k, q);
-	CHECK_EQ(sh("python3 -c 'import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); "
+	CHECK_EQ(check_shell("python3 -c 'import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); "
 		    "del a[\"filename\"], b[\"filename\"]; sys.exit(a != b)' "
 		    "%s/q.json %s/k.json", dir, dir), 0);
-	k = sh(IMG " check -r all %s/d.qcow2 >/dev/null 2>&1", dir);
-	q = sh("qemu-img check -q %s/d.qcow2 2>/dev/null", dir);
+	k = check_shell(IMG " check -r all %s/d.qcow2 >/dev/null 2>&1", dir);
+	q = check_shell("qemu-img check -q %s/d.qcow2 2>/dev/null", dir);
 	CHECK_EQ(k, q);
 }
 
@@ -182,8 +167,8 @@ static void refused(const char *damage, const char *want)
 	struct image *img;
 	uint8_t buf[65536];
 
-	sh("rm -rf %s/*", dir);
-	CHECK_EQ(sh("qemu-img create -q -f qcow2 %s/h.qcow2 64M && "
+	check_shell("rm -rf %s/*", dir);
+	CHECK_EQ(check_shell("qemu-img create -q -f qcow2 %s/h.qcow2 64M && "
 		    "qemu-io -c 'write -q -P 1 0 128k' %s/h.qcow2 && "
 		    "python3 tests/qcow2/damage.py %s/h.qcow2 %s",
 		    dir, dir, dir, damage), 0);
@@ -227,8 +212,8 @@ TEST(dirty_image_repaired)
 
 	if (!have_qemu)
 		return;
-	sh("rm -rf %s/*", dir);
-	CHECK_EQ(sh("qemu-img create -q -f qcow2 %s/h.qcow2 64M && "
+	check_shell("rm -rf %s/*", dir);
+	CHECK_EQ(check_shell("qemu-img create -q -f qcow2 %s/h.qcow2 64M && "
 		    "qemu-io -c 'write -q -P 1 0 128k' %s/h.qcow2 && "
 		    "python3 tests/qcow2/damage.py %s/h.qcow2 dirty", dir, dir,
 		    dir), 0);
@@ -237,8 +222,8 @@ TEST(dirty_image_repaired)
 	img = image_open(&o, err, sizeof(err));
 	CHECK(img);
 	CHECK_EQ(image_close(img), 0);
-	CHECK_EQ(sh("qemu-img check -q %s", path), 0);
-	CHECK_EQ(sh("qemu-img info %s | grep -q 'corrupt: false'", path), 0);
+	CHECK_EQ(check_shell("qemu-img check -q %s", path), 0);
+	CHECK_EQ(check_shell("qemu-img info %s | grep -q 'corrupt: false'", path), 0);
 }
 
 static void write_done(struct block_request *req, int ret)
@@ -262,7 +247,7 @@ TEST(snapshot_overlay)
 	if (!have_qemu)
 		return;
 	snprintf(path, sizeof(path), "%s/s.raw", dir);
-	CHECK_EQ(sh("head -c 1M /dev/urandom > %s && cp %s %s.orig", path,
+	CHECK_EQ(check_shell("head -c 1M /dev/urandom > %s && cp %s %s.orig", path,
 		    path, path), 0);
 	bs = block_open(&o, err, sizeof(err));
 	CHECK(bs);
@@ -275,7 +260,7 @@ TEST(snapshot_overlay)
 	block_drain(bs);
 	CHECK_EQ(ret, 0);
 	block_close(bs);
-	CHECK_EQ(sh("cmp -s %s %s.orig", path, path), 0);
+	CHECK_EQ(check_shell("cmp -s %s %s.orig", path, path), 0);
 }
 
 int main(void)
@@ -298,6 +283,6 @@ int main(void)
 	RUN(hostile_images);
 	RUN(dirty_image_repaired);
 	RUN(snapshot_overlay);
-	sh("rm -rf %s", dir);
+	check_shell("rm -rf %s", dir);
 	return check_summary();
 }

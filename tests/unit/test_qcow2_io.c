@@ -20,29 +20,12 @@
 static char dir[128];
 static bool have_qemu;
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	if (WEXITSTATUS(st))
-		printf("  `%s` exited with %d\n", cmd, WEXITSTATUS(st));
-	return WEXITSTATUS(st);
-}
-
 static void prepare(const char *create_opts, const char *size)
 {
-	sh("rm -f %s/*", dir);
-	CHECK_EQ(sh("qemu-img create -q -f qcow2 %s %s/a.qcow2 %s",
+	check_shell("rm -f %s/*", dir);
+	CHECK_EQ(check_shell("qemu-img create -q -f qcow2 %s %s/a.qcow2 %s",
 		    create_opts, dir, size), 0);
-	CHECK_EQ(sh("qemu-io -f qcow2 -c 'write -q -P 0x5a 0 300k' "
+	CHECK_EQ(check_shell("qemu-io -f qcow2 -c 'write -q -P 0x5a 0 300k' "
 		    "-c 'write -q -P 0xa5 1M 64k' -c 'write -q -z 2M 128k' "
 		    "%s/a.qcow2 >/dev/null", dir), 0);
 }
@@ -60,11 +43,11 @@ static void exercise(unsigned int ops, unsigned int max_len)
 
 	snprintf(img, sizeof(img), "%s/a.qcow2", dir);
 	snprintf(shadow, sizeof(shadow), "%s/a.raw", dir);
-	CHECK_EQ(sh("qemu-img convert -O raw %s %s", img, shadow), 0);
+	CHECK_EQ(check_shell("qemu-img convert -O raw %s %s", img, shadow), 0);
 	CHECK_EQ(blkrand_verify(img, shadow, false), 0);
 	CHECK_EQ(blkrand_run(&o), 0);
-	CHECK_EQ(sh("qemu-img check -q %s", img), 0);
-	CHECK_EQ(sh("qemu-img compare -q -f qcow2 -F raw %s %s", img, shadow),
+	CHECK_EQ(check_shell("qemu-img check -q %s", img), 0);
+	CHECK_EQ(check_shell("qemu-img compare -q -f qcow2 -F raw %s %s", img, shadow),
 		 0);
 }
 
@@ -93,8 +76,8 @@ TEST(backing_chain_3_deep)
 {
 	if (!have_qemu)
 		return;
-	sh("rm -f %s/*", dir);
-	CHECK_EQ(sh("qemu-img create -q -f raw %s/base.raw 32M && "
+	check_shell("rm -f %s/*", dir);
+	CHECK_EQ(check_shell("qemu-img create -q -f raw %s/base.raw 32M && "
 		    "qemu-io -f raw -c 'write -q -P 0x11 0 32M' %s/base.raw && "
 		    "qemu-img create -q -f qcow2 -b base.raw -F raw %s/mid.qcow2 && "
 		    "qemu-io -c 'write -q -P 0x22 4M 5M' %s/mid.qcow2 && "
@@ -105,15 +88,15 @@ TEST(backing_chain_3_deep)
 		    "cp %s/mid.qcow2 %s/mid.orig",
 		    dir, dir, dir, dir, dir, dir, dir, dir, dir), 0);
 	exercise(1500, 256 * 1024);
-	CHECK_EQ(sh("cmp -s %s/mid.qcow2 %s/mid.orig", dir, dir), 0);
+	CHECK_EQ(check_shell("cmp -s %s/mid.qcow2 %s/mid.orig", dir, dir), 0);
 }
 
 TEST(compressed)
 {
 	if (!have_qemu)
 		return;
-	sh("rm -f %s/*", dir);
-	CHECK_EQ(sh("head -c 16M /dev/urandom | base64 > %s/src.raw && "
+	check_shell("rm -f %s/*", dir);
+	CHECK_EQ(check_shell("head -c 16M /dev/urandom | base64 > %s/src.raw && "
 		    "truncate -s 32M %s/src.raw && "
 		    "qemu-img convert -c -O qcow2 %s/src.raw %s/a.qcow2",
 		    dir, dir, dir, dir), 0);
@@ -125,13 +108,13 @@ TEST(internal_snapshots)
 	if (!have_qemu)
 		return;
 	prepare("", "32M");
-	CHECK_EQ(sh("qemu-img snapshot -c s1 %s/a.qcow2 && "
+	CHECK_EQ(check_shell("qemu-img snapshot -c s1 %s/a.qcow2 && "
 		    "qemu-img convert -O raw %s/a.qcow2 %s/s1.raw && "
 		    "qemu-io -c 'write -q -P 0x77 200k 1M' %s/a.qcow2 && "
 		    "qemu-img snapshot -c s2 %s/a.qcow2",
 		    dir, dir, dir, dir, dir), 0);
 	exercise(1500, 256 * 1024);
-	CHECK_EQ(sh("qemu-img convert -l s1 -O raw %s/a.qcow2 %s/s1.now && "
+	CHECK_EQ(check_shell("qemu-img convert -l s1 -O raw %s/a.qcow2 %s/s1.now && "
 		    "cmp -s %s/s1.raw %s/s1.now", dir, dir, dir, dir), 0);
 }
 
@@ -148,7 +131,7 @@ static void crash_rounds(unsigned int rounds)
 
 	snprintf(img, sizeof(img), "%s/a.qcow2", dir);
 	snprintf(shadow, sizeof(shadow), "%s/a.raw", dir);
-	CHECK_EQ(sh("qemu-img convert -O raw %s %s", img, shadow), 0);
+	CHECK_EQ(check_shell("qemu-img convert -O raw %s %s", img, shadow), 0);
 	srand(time(NULL));
 	for (i = 0; i < rounds && !check_case_failed; i++) {
 		pid_t pid = fork();
@@ -161,11 +144,11 @@ static void crash_rounds(unsigned int rounds)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		CHECK(WIFSIGNALED(st));
-		st = sh("qemu-img check -q %s", img);
+		st = check_shell("qemu-img check -q %s", img);
 		CHECK(st == 0 || st == 3);
 		CHECK_EQ(blkrand_verify(img, shadow, true), 0);
 		/* Leaks are allowed; repaired so they do not pile up. */
-		sh("qemu-img check -q -r leaks %s >/dev/null 2>&1", img);
+		check_shell("qemu-img check -q -r leaks %s >/dev/null 2>&1", img);
 	}
 }
 
@@ -202,6 +185,6 @@ int main(void)
 	RUN(compressed);
 	RUN(internal_snapshots);
 	RUN(crash_kill9);
-	sh("rm -rf %s", dir);
+	check_shell("rm -rf %s", dir);
 	return check_summary();
 }
