@@ -40,7 +40,8 @@ CPU=${CPU:-host$(printf ',-%s' $HIDE)}
 CLEAR=$(echo $HIDE | tr ' .-' ',__')
 
 # name, then an extended regular expression for the console line (the
-# first two come from a bzImage's decompressor only)
+# first two come from a bzImage decompressor built with
+# CONFIG_X86_VERBOSE_BOOTUP only; Debian's is silent)
 MILESTONES=(
 	decompress	'Decompressing Linux'
 	booting		'Booting the kernel'
