@@ -22,7 +22,7 @@ mapfile -t QEMU_PIT_PATS < <(patterns pit '' "${PIT[@]}")
 
 check_timing pit_guest 1 "${PIT_PATS[@]}" -- $DEBUG_EXIT -kernel $GUESTS/pit
 check_timing rtc_guest 1 "${RTC_PATS[@]}" \
-	-- $DEBUG_EXIT -kernel $GUESTS/rtc -append "now=$(date +%s)"
+	-- $DEBUG_EXIT -kernel $GUESTS/rtc -append "now=@NOW@"
 check irq_guest 1 "${IRQ_PATS[@]}" -- $DEBUG_EXIT -kernel $GUESTS/irq
 check rtc_fixed_base 3 '^rtc: time FAIL 2006-06-17 16:01:2[1-3]' \
 	-- -rtc base=2006-06-17T16:01:21 $DEBUG_EXIT -kernel $GUESTS/rtc \
@@ -32,6 +32,6 @@ QEMU_PC="-M pc -enable-kvm -cpu host -nodefaults -no-user-config
 	-display none -serial stdio $DEBUG_EXIT"
 QEMU=1 check_timing qemu_pit 1 "${QEMU_PIT_PATS[@]}" -- $QEMU_PC -kernel $GUESTS/pit
 QEMU=1 check_timing qemu_rtc 1 "${RTC_PATS[@]}" -- $QEMU_ARGS -M microvm,rtc=on \
-	-kernel $GUESTS/rtc -append "now=$(date +%s)"
+	-kernel $GUESTS/rtc -append "now=@NOW@"
 check_qemu qemu_irq 1 "${IRQ_PATS[@]}" -- $QEMU_ARGS -M microvm,rtc=on \
 	-kernel $GUESTS/irq
