@@ -35,58 +35,30 @@ static const struct feature features[] = {
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return be32toh(v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return be64toh(v);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(p, &v, 8);
-}
-
 static void read_fixed(struct qcow2_header *h, const uint8_t *b)
 {
-	h->version = get32(b + 4);
-	h->backing_file_offset = get64(b + 8);
-	h->backing_file_size = get32(b + 16);
-	h->cluster_bits = get32(b + 20);
-	h->size = get64(b + 24);
-	h->crypt_method = get32(b + 32);
-	h->l1_size = get32(b + 36);
-	h->l1_table_offset = get64(b + 40);
-	h->refcount_table_offset = get64(b + 48);
-	h->refcount_table_clusters = get32(b + 56);
-	h->nb_snapshots = get32(b + 60);
-	h->snapshots_offset = get64(b + 64);
+	h->version = be_get32(b + 4);
+	h->backing_file_offset = be_get64(b + 8);
+	h->backing_file_size = be_get32(b + 16);
+	h->cluster_bits = be_get32(b + 20);
+	h->size = be_get64(b + 24);
+	h->crypt_method = be_get32(b + 32);
+	h->l1_size = be_get32(b + 36);
+	h->l1_table_offset = be_get64(b + 40);
+	h->refcount_table_offset = be_get64(b + 48);
+	h->refcount_table_clusters = be_get32(b + 56);
+	h->nb_snapshots = be_get32(b + 60);
+	h->snapshots_offset = be_get64(b + 64);
 	if (h->version < 3) {
 		h->refcount_order = 4;
 		h->header_length = QCOW2_V2_HEADER_LEN;
 		return;
 	}
-	h->incompat = get64(b + 72);
-	h->compat = get64(b + 80);
-	h->autoclear = get64(b + 88);
-	h->refcount_order = get32(b + 96);
-	h->header_length = get32(b + 100);
+	h->incompat = be_get64(b + 72);
+	h->compat = be_get64(b + 80);
+	h->autoclear = be_get64(b + 88);
+	h->refcount_order = be_get32(b + 96);
+	h->header_length = be_get32(b + 100);
 	h->compression_type = h->header_length > QCOW2_V3_HEADER_LEN ?
 			      b[104] : 0;
 }
@@ -141,7 +113,7 @@ static int parse_exts(struct qcow2 *q, const uint8_t *b, size_t end,
 	size_t pos = q->h.header_length;
 
 	while (pos + 8 <= end) {
-		uint32_t type = get32(b + pos), len = get32(b + pos + 4);
+		uint32_t type = be_get32(b + pos), len = be_get32(b + pos + 4);
 		int ret;
 
 		pos += 8;
@@ -166,7 +138,7 @@ static void feature_name(const uint8_t *b, size_t hdr_end, size_t ext_end,
 	size_t pos = hdr_end;
 
 	while (pos + 8 <= ext_end) {
-		uint32_t type = get32(b + pos), len = get32(b + pos + 4);
+		uint32_t type = be_get32(b + pos), len = be_get32(b + pos + 4);
 		uint32_t i;
 
 		pos += 8;
@@ -318,7 +290,7 @@ int qcow2_parse_header(struct qcow2 *q, const uint8_t *buf, size_t len,
 	size_t ext_end;
 	int ret;
 
-	if (len < QCOW2_V2_HEADER_LEN || get32(buf) != QCOW2_MAGIC) {
+	if (len < QCOW2_V2_HEADER_LEN || be_get32(buf) != QCOW2_MAGIC) {
 		snprintf(err, errlen, "Image is not in qcow2 format");
 		return -EINVAL;
 	}
@@ -365,8 +337,8 @@ int qcow2_parse_header(struct qcow2 *q, const uint8_t *buf, size_t len,
 static size_t put_ext(uint8_t *buf, size_t pos, uint32_t type,
 		      const void *data, uint32_t len)
 {
-	put32(buf + pos, type);
-	put32(buf + pos + 4, len);
+	be_put32(buf + pos, type);
+	be_put32(buf + pos + 4, len);
 	memcpy(buf + pos + 8, data, len);
 	memset(buf + pos + 8 + len, 0, ((len + 7) & ~7u) - len);
 	return pos + 8 + ((len + 7) & ~7u);
@@ -377,26 +349,26 @@ static void build_fixed(const struct qcow2 *q, uint8_t *b, size_t hlen)
 	const struct qcow2_header *h = &q->h;
 
 	memset(b, 0, hlen);
-	put32(b, QCOW2_MAGIC);
-	put32(b + 4, h->version);
-	put64(b + 8, h->backing_file_offset);
-	put32(b + 16, h->backing_file_size);
-	put32(b + 20, h->cluster_bits);
-	put64(b + 24, h->size);
-	put32(b + 32, h->crypt_method);
-	put32(b + 36, h->l1_size);
-	put64(b + 40, h->l1_table_offset);
-	put64(b + 48, h->refcount_table_offset);
-	put32(b + 56, h->refcount_table_clusters);
-	put32(b + 60, h->nb_snapshots);
-	put64(b + 64, h->snapshots_offset);
+	be_put32(b, QCOW2_MAGIC);
+	be_put32(b + 4, h->version);
+	be_put64(b + 8, h->backing_file_offset);
+	be_put32(b + 16, h->backing_file_size);
+	be_put32(b + 20, h->cluster_bits);
+	be_put64(b + 24, h->size);
+	be_put32(b + 32, h->crypt_method);
+	be_put32(b + 36, h->l1_size);
+	be_put64(b + 40, h->l1_table_offset);
+	be_put64(b + 48, h->refcount_table_offset);
+	be_put32(b + 56, h->refcount_table_clusters);
+	be_put32(b + 60, h->nb_snapshots);
+	be_put64(b + 64, h->snapshots_offset);
 	if (h->version < 3)
 		return;
-	put64(b + 72, h->incompat);
-	put64(b + 80, h->compat);
-	put64(b + 88, h->autoclear);
-	put32(b + 96, h->refcount_order);
-	put32(b + 100, hlen);
+	be_put64(b + 72, h->incompat);
+	be_put64(b + 80, h->compat);
+	be_put64(b + 88, h->autoclear);
+	be_put32(b + 96, h->refcount_order);
+	be_put32(b + 100, hlen);
 	b[104] = h->compression_type;
 }
 
@@ -452,11 +424,11 @@ int qcow2_build_header(const struct qcow2 *q, uint8_t *buf, size_t len)
 	pos = put_ext(buf, pos, EXT_END, NULL, 0);
 	if (q->backing_name) {
 		memcpy(buf + pos, q->backing_name, strlen(q->backing_name));
-		put64(buf + 8, pos);
-		put32(buf + 16, strlen(q->backing_name));
+		be_put64(buf + 8, pos);
+		be_put32(buf + 16, strlen(q->backing_name));
 	} else {
-		put64(buf + 8, 0);
-		put32(buf + 16, 0);
+		be_put64(buf + 8, 0);
+		be_put32(buf + 16, 0);
 	}
 	return 0;
 }
@@ -470,8 +442,8 @@ int qcow2_write_header(struct qcow2 *q)
 		return -ENOMEM;
 	ret = qcow2_build_header(q, buf, q->cluster_size);
 	if (!ret) {
-		q->h.backing_file_offset = get64(buf + 8);
-		q->h.backing_file_size = get32(buf + 16);
+		q->h.backing_file_offset = be_get64(buf + 8);
+		q->h.backing_file_size = be_get32(buf + 16);
 		ret = qcow2_pwrite(q, buf, q->cluster_size, 0);
 	}
 	free(buf);

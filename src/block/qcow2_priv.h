@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "kvmlite/image.h"
@@ -297,6 +298,40 @@ static inline uint64_t qcow2_round_up(const struct qcow2 *q, uint64_t off)
 static inline bool qcow2_is_v3(const struct qcow2 *q)
 {
 	return q->h.version >= 3;
+}
+
+/* Big-endian fields of on-disk structures, at any alignment. */
+static inline uint16_t be_get16(const uint8_t *p)
+{
+	return p[0] << 8 | p[1];
+}
+
+static inline uint32_t be_get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return be32toh(v);
+}
+
+static inline uint64_t be_get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return be64toh(v);
+}
+
+static inline void be_put32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static inline void be_put64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
 }
 
 #endif

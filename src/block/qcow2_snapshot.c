@@ -26,39 +26,6 @@ struct snap {
 	uint8_t extra[SNAP_EXTRA];
 };
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return be64toh(v);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return be32toh(v);
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return p[0] << 8 | p[1];
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(p, &v, 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, 4);
-}
-
 static void free_snaps(struct snap *s, unsigned int nr)
 {
 	unsigned int i;
@@ -80,15 +47,15 @@ static size_t parse_one(struct qcow2 *q, const uint8_t *p, size_t left,
 
 	if (left < SNAP_FIXED)
 		return 0;
-	s->l1_offset = rd64(p);
-	s->l1_size = rd32(p + 8);
-	id_len = rd16(p + 12);
-	name_len = rd16(p + 14);
-	s->info.date_sec = rd32(p + 16);
-	s->info.date_nsec = rd32(p + 20);
-	s->info.vm_clock_nsec = rd64(p + 24);
-	s->info.vm_state_size = rd32(p + 32);
-	extra = rd32(p + 36);
+	s->l1_offset = be_get64(p);
+	s->l1_size = be_get32(p + 8);
+	id_len = be_get16(p + 12);
+	name_len = be_get16(p + 14);
+	s->info.date_sec = be_get32(p + 16);
+	s->info.date_nsec = be_get32(p + 20);
+	s->info.vm_clock_nsec = be_get64(p + 24);
+	s->info.vm_state_size = be_get32(p + 32);
+	extra = be_get32(p + 36);
 	len = SNAP_FIXED + (size_t)extra + id_len + name_len;
 	if (len > left || s->l1_offset % q->cluster_size ||
 	    (uint64_t)s->l1_size * 8 > QCOW2_MAX_L1_BYTES)
@@ -96,9 +63,9 @@ static size_t parse_one(struct qcow2 *q, const uint8_t *p, size_t left,
 	s->extra_len = extra < SNAP_EXTRA ? extra : SNAP_EXTRA;
 	memcpy(s->extra, p + SNAP_FIXED, s->extra_len);
 	if (extra >= 8)
-		s->info.vm_state_size = rd64(p + SNAP_FIXED);
-	s->info.disk_size = extra >= 16 ? rd64(p + SNAP_FIXED + 8) : q->h.size;
-	s->info.icount = extra >= 24 ? rd64(p + SNAP_FIXED + 16) : -1ull;
+		s->info.vm_state_size = be_get64(p + SNAP_FIXED);
+	s->info.disk_size = extra >= 16 ? be_get64(p + SNAP_FIXED + 8) : q->h.size;
+	s->info.icount = extra >= 24 ? be_get64(p + SNAP_FIXED + 16) : -1ull;
 	s->info.id = strndup((const char *)p + SNAP_FIXED + extra, id_len);
 	s->info.name = strndup((const char *)p + SNAP_FIXED + extra + id_len,
 			       name_len);
@@ -154,17 +121,17 @@ static size_t serialize(const struct snap *s, unsigned int nr, uint8_t *buf)
 		id = strlen(s[i].info.id);
 		name = strlen(s[i].info.name);
 		if (p) {
-			wr64(p, s[i].l1_offset);
-			wr32(p + 8, s[i].l1_size);
+			be_put64(p, s[i].l1_offset);
+			be_put32(p + 8, s[i].l1_size);
 			p[12] = id >> 8;
 			p[13] = id;
 			p[14] = name >> 8;
 			p[15] = name;
-			wr32(p + 16, s[i].info.date_sec);
-			wr32(p + 20, s[i].info.date_nsec);
-			wr64(p + 24, s[i].info.vm_clock_nsec);
-			wr32(p + 32, 0);
-			wr32(p + 36, s[i].extra_len);
+			be_put32(p + 16, s[i].info.date_sec);
+			be_put32(p + 20, s[i].info.date_nsec);
+			be_put64(p + 24, s[i].info.vm_clock_nsec);
+			be_put32(p + 32, 0);
+			be_put32(p + 36, s[i].extra_len);
 			memcpy(p + SNAP_FIXED, s[i].extra, s[i].extra_len);
 			memcpy(p + SNAP_FIXED + s[i].extra_len, s[i].info.id,
 			       id);
@@ -423,7 +390,7 @@ static int new_snap(struct qcow2 *q, struct snap *n, const char *name,
 	n->info.date_nsec = now.tv_nsec;
 	n->info.disk_size = q->h.size;
 	n->extra_len = SNAP_EXTRA;
-	wr64(n->extra + 8, q->h.size);
+	be_put64(n->extra + 8, q->h.size);
 	if (asprintf(&n->info.id, "%d", id) < 0)
 		n->info.id = NULL;
 	n->info.name = strdup(name);
