@@ -9,6 +9,8 @@
  *           checks each returns right after its instruction
  *   cx16    executes cmpxchg16b, which some emulators refuse
  *   fwait   executes fwait with no x87 exception pending, and goes on
+ *   mxcsr   loads and stores MXCSR through several addressing forms and
+ *           checks what it reads back
  *   reset   asks the keyboard controller for a reset, after leaving a
  *           mark in RAM that a clean machine reset must wipe
  *   hang    halts with interrupts off, forever
@@ -121,6 +123,39 @@ static void fault_fwait(void)
 	exit(0);
 }
 
+#define CR4_OSFXSR		(1UL << 9)
+#define MXCSR_ROUND_UP_MASKED	0x5f80	/* every exception masked, RC=10 */
+#define MXCSR_TRUNCATE_MASKED	0x7f80	/* RC=11 */
+
+static void enable_sse(void)
+{
+	unsigned long cr4;
+
+	asm volatile("mov %%cr4, %0" : "=r"(cr4));
+	asm volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_OSFXSR));
+}
+
+/*
+ * Each form is one the decoder has to get right: RIP-relative, SIB with
+ * an 8-bit displacement, and a REX-extended base with a 32-bit one.
+ */
+static void fault_mxcsr(void)
+{
+	static volatile uint32_t words[128] __attribute__((aligned(16)));
+	static volatile uint32_t loaded = MXCSR_ROUND_UP_MASKED;
+	unsigned long index = 3;
+
+	enable_sse();
+	asm volatile("ldmxcsr %0" : : "m"(loaded));
+	asm volatile("stmxcsr 4(%0,%1,4)" : : "r"(words), "r"(index)
+		     : "memory");
+	words[100] = MXCSR_TRUNCATE_MASKED;
+	asm volatile("mov %0, %%r9; ldmxcsr 0x190(%%r9); stmxcsr 0x194(%%r9)"
+		     : : "r"(words) : "r9", "memory");
+	printf("fault: mxcsr read back 0x%x and 0x%x\n", words[4], words[101]);
+	exit(0);
+}
+
 static void fault_reset(void)
 {
 	volatile uint64_t *mark = (volatile uint64_t *)RESET_MARK_ADDR;
@@ -150,6 +185,7 @@ static const struct {
 	{ "trap", fault_trap },
 	{ "cx16", fault_cx16 },
 	{ "fwait", fault_fwait },
+	{ "mxcsr", fault_mxcsr },
 	{ "reset", fault_reset },
 	{ "hang", fault_hang },
 };
@@ -167,7 +203,7 @@ int guest_main(const struct boot_info *bi)
 		printf("fault: still running after mode=%s\n", modes[i].name);
 		return 1;
 	}
-	printf("fault: expected mode=ud|pf|triple|int3|trap|cx16|fwait|reset|"
-	       "hang\n");
+	printf("fault: expected mode=ud|pf|triple|int3|trap|cx16|fwait|mxcsr|"
+	       "reset|hang\n");
 	return GUEST_EXIT_BAD_ARGS;
 }

@@ -7,23 +7,41 @@
  * address after them, so kvmlite moves RIP past them and has KVM deliver
  * the vector (KVM_SET_VCPU_EVENTS); the guest's handler then returns where
  * the CPU would have returned.  FWAIT only checks for a pending x87
- * exception, which the FPU state KVM keeps says.
+ * exception, which the FPU state KVM keeps says.  LDMXCSR and STMXCSR
+ * (which Linux runs in kernel_fpu_begin()) move 32 bits between memory and
+ * the MXCSR that KVM_GET_FPU / KVM_SET_FPU hold.
  */
 #include <linux/kvm.h>
+#include <string.h>
 #include <sys/ioctl.h>
 
+#include "kvmlite/insn.h"
 #include "kvmlite/machine.h"
 
 #define OPCODE_INT3		0xcc
 #define OPCODE_INT_N		0xcd
 #define OPCODE_FWAIT		0x9b
+#define OPCODE_0F_GROUP15	0xae	/* after 0F; ModRM.reg picks */
+#define GROUP15_LDMXCSR		2
+#define GROUP15_STMXCSR		3
+#define INVALID_OPCODE_VECTOR	6	/* #UD */
+#define GENERAL_PROTECTION_VECTOR 13	/* #GP */
 #define BREAKPOINT_VECTOR	3
 #define NO_FPU_VECTOR		7	/* #NM */
 #define X87_FAULT_VECTOR	16	/* #MF */
 #define CR0_MP			(1ULL << 1)
+#define CR0_EM			(1ULL << 2)
 #define CR0_TS			(1ULL << 3)
 #define CR0_NE			(1ULL << 5)
+#define CR4_OSFXSR		(1ULL << 9)
 #define FSW_ES			(1U << 7)	/* unmasked exception pending */
+#define MXCSR_SIZE		4
+/* What FXSAVE reports when its MXCSR_MASK field is 0 (SDM vol. 1, 11.6.6). */
+#define MXCSR_DEFAULT_MASK	0xffbfU
+#define FXSAVE_MXCSR_MASK_OFFSET 28
+#define XSAVE_MXCSR_WORD	6	/* byte 24 of the legacy area */
+#define XSAVE_XSTATE_BV_WORD	128	/* byte 512: the XSAVE header */
+#define XFEATURE_SSE		(1U << 1)
 
 /* The linear address of the instruction at CS:RIP. */
 static uint64_t insn_linear(const struct kvm_regs *regs,
@@ -34,12 +52,15 @@ static uint64_t insn_linear(const struct kvm_regs *regs,
 	return sregs->cs.base + (uint32_t)regs->rip;
 }
 
-/* Byte by byte: the instruction may straddle a page boundary. */
-static size_t read_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf,
-			  size_t len)
+/*
+ * Byte by byte: an instruction or operand may straddle a page boundary.
+ * Returns how many bytes were copied before a page was missing.
+ */
+static size_t copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf,
+			  size_t len, bool to_guest)
 {
 	struct kvm_translation tr;
-	const uint8_t *p;
+	uint8_t *p;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -47,17 +68,20 @@ static size_t read_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf,
 		if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
 			break;
 		p = guest_ptr(&vcpu->machine->mem, tr.physical_address, 1);
-		if (!p)
+		if (!p || (to_guest && !tr.writeable))
 			break;
-		buf[i] = *p;
+		if (to_guest)
+			*p = buf[i];
+		else
+			buf[i] = *p;
 	}
 	return i;
 }
 
 /*
- * An exception goes in as one without an error code (none of those raised
- * here has one); INT n as an external interrupt, which skips the gate's
- * DPL check.  That check only matters at CPL 3, where the emulator is
+ * An exception goes in with an error code of 0 if it has one (#GP is the
+ * only one raised here, always with 0); INT n as an external interrupt,
+ * which skips the gate's DPL check.  That check only matters at CPL 3, where the emulator is
  * never involved.  @insn_len is 0 for a fault, which returns to the
  * instruction.
  */
@@ -74,7 +98,8 @@ static int deliver(struct vcpu *vcpu, struct kvm_regs *regs,
 	if (exception) {
 		ev.exception.injected = 1;
 		ev.exception.nr = vector;
-		ev.exception.has_error_code = 0;
+		ev.exception.has_error_code =
+			vector == GENERAL_PROTECTION_VECTOR;
 		ev.exception.error_code = 0;
 	} else {
 		ev.interrupt.injected = 1;
@@ -108,22 +133,98 @@ static int complete_fwait(struct vcpu *vcpu, struct kvm_regs *regs,
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0 ? -1 : 0;
 }
 
+/* The MXCSR bits this CPU implements: a reserved bit set is #GP. */
+static uint32_t mxcsr_mask(void)
+{
+	static uint8_t area[512] __attribute__((aligned(16)));
+	static uint32_t mask;
+	uint32_t saved;
+
+	if (mask)
+		return mask;
+	asm volatile("fxsave %0" : "=m"(area));
+	memcpy(&saved, area + FXSAVE_MXCSR_MASK_OFFSET, sizeof(saved));
+	mask = saved ? saved : MXCSR_DEFAULT_MASK;
+	return mask;
+}
+
+/*
+ * KVM_GET_FPU and KVM_SET_FPU leave MXCSR out, so it goes through the
+ * XSAVE image, whose SSE bit in XSTATE_BV makes KVM take it.
+ * Returns 1 for reserved bits (#GP), 0 when done, -1 on failure.
+ */
+static int move_mxcsr(struct vcpu *vcpu, const struct insn_mem *op)
+{
+	struct kvm_xsave xsave;
+	uint32_t value;
+
+	if (ioctl(vcpu->fd, KVM_GET_XSAVE, &xsave) < 0)
+		return -1;
+	if (op->reg == GROUP15_STMXCSR) {
+		value = xsave.region[XSAVE_MXCSR_WORD];
+		return copy_linear(vcpu, op->linear, (uint8_t *)&value,
+				   MXCSR_SIZE, true) == MXCSR_SIZE ? 0 : -1;
+	}
+	if (copy_linear(vcpu, op->linear, (uint8_t *)&value, MXCSR_SIZE,
+			false) != MXCSR_SIZE)
+		return -1;
+	if (value & ~mxcsr_mask())
+		return 1;
+	xsave.region[XSAVE_MXCSR_WORD] = value;
+	xsave.region[XSAVE_XSTATE_BV_WORD] |= XFEATURE_SSE;
+	return ioctl(vcpu->fd, KVM_SET_XSAVE, &xsave) < 0 ? -1 : 0;
+}
+
+/*
+ * The checks the CPU makes first (SDM vol. 2, LDMXCSR: #UD, #NM, then
+ * #GP for reserved bits).  A page that is not mapped is left to the
+ * caller's report: raising #PF would need the page walk's error code.
+ */
+static int complete_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs,
+			  const struct kvm_sregs *sregs,
+			  const struct insn_mem *op)
+{
+	int moved;
+
+	if ((sregs->cr0 & CR0_EM) || !(sregs->cr4 & CR4_OSFXSR))
+		return deliver(vcpu, regs, 0, INVALID_OPCODE_VECTOR, true);
+	if (sregs->cr0 & CR0_TS)
+		return deliver(vcpu, regs, 0, NO_FPU_VECTOR, true);
+	moved = move_mxcsr(vcpu, op);
+	if (moved > 0)
+		return deliver(vcpu, regs, 0, GENERAL_PROTECTION_VECTOR, true);
+	if (moved < 0)
+		return -1;
+	regs->rip += op->len;
+	return ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0 ? -1 : 0;
+}
+
+static bool is_mxcsr_move(const struct insn_mem *op)
+{
+	return op->opcode == OPCODE_0F_GROUP15 &&
+	       (op->reg == GROUP15_LDMXCSR || op->reg == GROUP15_STMXCSR);
+}
+
 int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
+	struct insn_mem op;
 
 	*len = 0;
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
-	*len = read_linear(vcpu, insn_linear(&regs, &sregs), insn,
-			   VCPU_INSN_MAX);
+	*len = copy_linear(vcpu, insn_linear(&regs, &sregs), insn,
+			   VCPU_INSN_MAX, false);
 	if (*len >= 1 && insn[0] == OPCODE_INT3)
 		return deliver(vcpu, &regs, 1, BREAKPOINT_VECTOR, true);
 	if (*len >= 2 && insn[0] == OPCODE_INT_N)
 		return deliver(vcpu, &regs, 2, insn[1], false);
 	if (*len >= 1 && insn[0] == OPCODE_FWAIT)
 		return complete_fwait(vcpu, &regs, &sregs);
+	if (!insn_decode_0f_mem(insn, *len, &regs, &sregs, &op) &&
+	    is_mxcsr_move(&op))
+		return complete_mxcsr(vcpu, &regs, &sregs, &op);
 	return -1;
 }

@@ -36,6 +36,10 @@ check trap_handlers_return_after_int3_and_int_n 1 \
 # That emulator refuses fwait too; kvmlite completes it (no x87 exception
 # is pending, so it does nothing).
 check fwait_completes 1 '^fault: fwait completed$' -- $FAULT mode=fwait
+# And LDMXCSR / STMXCSR, which Linux's kernel_fpu_begin() runs: kvmlite
+# moves the value through KVM's XSAVE image (hardware KVM runs them).
+check mxcsr_loads_and_stores 1 '^fault: mxcsr read back 0x5f80 and 0x7f80$' \
+	-- $FAULT mode=mxcsr
 
 # Any other emulation failure (here cmpxchg16b, which that emulator
 # refuses) is status 2 (a crashed vCPU) with the instruction bytes and a register dump;
