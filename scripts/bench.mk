@@ -63,3 +63,14 @@ bench-e1000:
 	scripts/bench-e1000.sh
 
 .PHONY: bench-e1000
+
+# Notes a VMM's first KVM_RUN for the Linux boot benchmark (LD_PRELOAD).
+$(BUILD)/first_kvm_run.so: tests/bench/first_kvm_run.c scripts/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+# Linux boot time: kvmlite vs QEMU pc and microvm (slow: minutes a run).
+bench-linux:
+	scripts/bench/linux-boot.sh
+
+.PHONY: bench-linux

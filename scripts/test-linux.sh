@@ -11,8 +11,11 @@
 #   env KERNEL=vmlinux (PVH, the default) or vmlinuz (bzImage, which runs
 #       the kernel's decompressor at emulated speed first)
 #   TIMEOUT=seconds (default 1800), REQUIRE=milestone name,
-#   CHECKS=kvmlite.checks for /init (default cpus,modules), APPEND=extra
-#   kernel arguments, CPU=-cpu value (default: host without the features
+#   CHECKS=kvmlite.checks for /init (default cpus,modules; "disk" adds a
+#   qcow2 disk holding an ext4 file system made here with mkfs.ext4 -d,
+#   whose /from-guest.txt is read back afterwards with debugfs; "net" an
+#   e1000 on a TAP in a network namespace of the test's own, whose
+#   host side the guest pings), APPEND=extra kernel arguments, CPU=-cpu value (default: host without the features
 #   whose instructions this host's emulator refuses in kernel code),
 #   LOG=console log (default build/linux/console.log), KVMLITE=binary
 # Only one runs at a time, at nice 10: the guest is emulated and slow.
@@ -82,8 +85,51 @@ fi
 APPEND_ALL="console=ttyS0 earlyprintk=ttyS0 clearcpuid=$CLEAR nosoftlockup"
 APPEND_ALL+=" kvmlite.checks=$CHECKS kvmlite.cpus=2 ${APPEND:-}"
 ARGS=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
-      -kernel "$OUT/$KERNEL" -initrd "$OUT/initramfs.cpio"
-      -append "$APPEND_ALL")
+      -kernel "$OUT/$KERNEL" -initrd "$OUT/initramfs.cpio")
+RUN=()
+DISK_TEXT=written-by-the-host-$$
+NS=kvl-linux-$$
+HOST_IP=10.0.2.1
+GUEST_IP=10.0.2.15
+
+# An ext4 file system holding hello.txt, as a qcow2 image.
+make_disk() {
+	rm -rf "$OUT/disk-root" && mkdir -p "$OUT/disk-root" &&
+	echo "$DISK_TEXT" >"$OUT/disk-root/hello.txt" &&
+	rm -f "$OUT/disk.raw" &&
+	mkfs.ext4 -q -d "$OUT/disk-root" "$OUT/disk.raw" 64M &&
+	./kvmlite-img convert -f raw -O qcow2 "$OUT/disk.raw" \
+		"$OUT/disk.qcow2" || return 1
+	ARGS+=(-drive "file=$OUT/disk.qcow2,format=qcow2,if=virtio")
+	APPEND_ALL+=" kvmlite.disk_text=$DISK_TEXT"
+}
+
+# What the guest wrote, read from the image on the host.
+disk_written_back() {
+	local got
+	./kvmlite-img convert -f qcow2 -O raw "$OUT/disk.qcow2" \
+		"$OUT/disk.raw" || return 1
+	got=$(debugfs -R 'cat /from-guest.txt' "$OUT/disk.raw" 2>/dev/null)
+	[ "$got" = "$DISK_TEXT" ]
+}
+
+# The TAP lives in a namespace of the test's own; its up script gives the
+# host side its address.
+make_net() {
+	ip netns add "$NS" || return 1
+	ip netns exec "$NS" ip link set lo up
+	printf '#!/bin/sh\nip addr add %s/24 dev "$1" && ip link set "$1" up\n' \
+		"$HOST_IP" >"$OUT/ifup" && chmod +x "$OUT/ifup" || return 1
+	ARGS+=(-netdev "tap,id=n0,ifname=kvlt0,script=$OUT/ifup,downscript=no"
+	       -device e1000,netdev=n0)
+	APPEND_ALL+=" kvmlite.ip=$GUEST_IP/24 kvmlite.peer=$HOST_IP"
+	RUN=(ip netns exec "$NS")
+}
+
+trap 'ip netns del "$NS" 2>/dev/null' EXIT
+case ,$CHECKS, in *,disk,*) make_disk || exit 1 ;; esac
+case ,$CHECKS, in *,net,*) make_net || exit 1 ;; esac
+ARGS+=(-append "$APPEND_ALL")
 echo "kvmlite ${ARGS[*]}"
 
 # Stamps each console line with the seconds since the start.
@@ -96,7 +142,8 @@ stamp() {
 	done
 }
 
-timeout "$TIMEOUT" nice -n 10 "$KVMLITE" "${ARGS[@]}" </dev/null 2>&1 |
+timeout "$TIMEOUT" "${RUN[@]}" nice -n 10 "$KVMLITE" "${ARGS[@]}" \
+	</dev/null 2>&1 |
 	stamp >"$LOG"
 status=${PIPESTATUS[0]}
 
@@ -114,7 +161,15 @@ grep -E '^ *[0-9.]+ init: (report|check)' "$LOG" | cut -c10-
 echo "kvmlite exit status $status$([ "$status" = 124 ] && echo ' (timeout)')"
 grep -A3 'KVM internal error' "$LOG" | cut -c10- | head -n 4
 
-if [ $furthest -ge $required ] && ! grep -q 'init: check .* FAIL' "$LOG"
+written_back=yes
+case ,$CHECKS, in
+*,disk,*) grep -q 'init: check disk ok' "$LOG" && disk_written_back ||
+	written_back=no ;;
+esac
+echo "disk written back: $written_back"
+
+if [ $furthest -ge $required ] && ! grep -q 'init: check .* FAIL' "$LOG" &&
+   { [ "$reached" != init-done ] || [ $written_back = yes ]; }
 then
 	echo "PASS test_linux (reached $reached)"
 else
