@@ -31,6 +31,7 @@ units: $(BUILD)/tests/blkrand
 # Its seeds (tests/fuzz/qcow2_corpus) are replayed by make units.
 
 QFUZZ_SRCS	:= tests/fuzz/fuzz_qcow2.c src/block/image.c \
+		   src/block/backing_policy.c \
 		   $(wildcard src/block/qcow2_*.c) src/block/inflate.c \
 		   src/block/deflate.c src/block/deflate_common.c \
 		   src/core/iov.c

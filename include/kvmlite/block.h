@@ -71,6 +71,11 @@ struct block_options {
 	uint64_t refcount_cache_size;
 	/* -snapshot: writes go to a temporary overlay, lost at close. */
 	bool snapshot;
+	/*
+	 * Directories, ':'-separated, where backing files may be besides
+	 * the image's own (see kvmlite/backing_policy.h), or NULL.
+	 */
+	const char *backing_dirs;
 };
 
 /* QEMU's option values ("none", "io_uring", "unmap"...); 0 or -1. */
@@ -175,6 +180,7 @@ struct block;
  * such file or directory", "Unknown driver 'foo'"...).  A raw image
  * opened writable without format= gets QEMU's probing warning on stderr,
  * and writes that would make it look like another format are refused.
+ * Backing files are followed as kvmlite/backing_policy.h says.
  */
 struct block *block_open(const struct block_options *o, char *err,
 			 size_t errlen);

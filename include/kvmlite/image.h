@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 struct qcow2;
+struct backing_policy;
 
 /* The files of a backing chain being opened, to refuse a loop. */
 struct image_chain {
@@ -37,6 +38,8 @@ struct image_open_opts {
 	uint64_t l2_cache_size;		/* qcow2, bytes; 0: the default */
 	uint64_t refcount_cache_size;	/* qcow2, bytes; 0: the default */
 	const struct image_chain *chain;
+	/* Which backing files may be followed (NULL: any, as qemu-img). */
+	const struct backing_policy *policy;
 };
 
 /* What a range of an image holds, in the image itself. */

@@ -30,6 +30,8 @@ struct qcow2_open_opts {
 	uint64_t l2_cache_size;
 	uint64_t refcount_cache_size;
 	const struct image_chain *chain;
+	const struct backing_policy *policy;	/* NULL: follow any */
+	bool probed;		/* the format was guessed, not given */
 };
 
 /* Errors as QEMU's: "Image is not in qcow2 format", ... */

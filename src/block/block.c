@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kvmlite/backing_policy.h"
 #include "kvmlite/iov.h"
 #include "block_priv.h"
 
@@ -199,36 +200,30 @@ static void block_free(struct block *bs)
 	if (bs->engine)
 		bs->engine->ops->free(bs->engine);
 	block_file_close(&bs->file);
+	block_file_close(&bs->under);
+	backing_policy_free(bs->policy);
 	if (bs->efd >= 0)
 		close(bs->efd);
 	free((char *)bs->opts.filename);
 	free(bs);
 }
 
-struct block *block_open(const struct block_options *o, char *err,
-			 size_t errlen)
+struct block *block_open_image(const struct block_options *o,
+			       struct backing_policy *policy, char *err,
+			       size_t errlen)
 {
-	const char *conflict = block_options_conflict(o);
-	struct block *bs;
+	struct block *bs = calloc(1, sizeof(*bs));
 
-	if (conflict) {
-		snprintf(err, errlen, "%s", conflict);
-		return NULL;
-	}
-	if (o->format && !find_driver(o->format)) {
-		snprintf(err, errlen, "Unknown driver '%s'", o->format);
-		return NULL;
-	}
-	if (o->snapshot)
-		return block_open_overlay(o, err, errlen);
-	bs = calloc(1, sizeof(*bs));
 	if (!bs) {
 		snprintf(err, errlen, "out of memory");
+		backing_policy_free(policy);
 		return NULL;
 	}
+	bs->policy = policy;
 	bs->opts = *o;
 	bs->opts.filename = strdup(o->filename);
 	bs->file.fd = -1;
+	bs->under.fd = -1;
 	bs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!bs->opts.filename || bs->efd < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -252,8 +247,33 @@ struct block *block_open(const struct block_options *o, char *err,
 	return bs;
 }
 
+struct block *block_open(const struct block_options *o, char *err,
+			 size_t errlen)
+{
+	const char *conflict = block_options_conflict(o);
+	struct backing_policy *policy;
+
+	if (conflict) {
+		snprintf(err, errlen, "%s", conflict);
+		return NULL;
+	}
+	if (o->format && !find_driver(o->format)) {
+		snprintf(err, errlen, "Unknown driver '%s'", o->format);
+		return NULL;
+	}
+	policy = backing_policy_new(o->filename, o->backing_dirs, err, errlen);
+	if (!policy)
+		return NULL;
+	if (o->snapshot)
+		return block_open_overlay(o, policy, err, errlen);
+	return block_open_image(o, policy, err, errlen);
+}
+
 int block_lock(struct block *bs, char *err, size_t errlen)
 {
+	if (bs->under.fd >= 0 &&
+	    block_file_lock(&bs->under, bs->opts.filename, err, errlen))
+		return -1;
 	return block_file_lock(&bs->file, bs->opts.filename, err, errlen);
 }
 

@@ -118,6 +118,9 @@ struct block {
 	void *drv_state;
 	bool probed;		/* the format was guessed */
 	struct block_file file;
+	/* -snapshot: the image under the overlay, open for its lock. */
+	struct block_file under;
+	struct backing_policy *policy;
 	struct block_engine *engine;
 	int efd;
 	uint64_t length;
@@ -127,8 +130,16 @@ struct block {
 	struct block_request *ready, *ready_tail;
 };
 
+/*
+ * Opens @o's image with @policy, which the block owns from then on (freed
+ * at once on failure).
+ */
+struct block *block_open_image(const struct block_options *o,
+			       struct backing_policy *policy, char *err,
+			       size_t errlen);
 /* -snapshot: @o's image under a temporary overlay (overlay.c). */
-struct block *block_open_overlay(const struct block_options *o, char *err,
+struct block *block_open_overlay(const struct block_options *o,
+				 struct backing_policy *policy, char *err,
 				 size_t errlen);
 
 /* The driver whose probe claims @buf, or NULL for none (raw). */

@@ -106,6 +106,8 @@ static int open_qcow2(struct image *img, const struct image_open_opts *o,
 		.l2_cache_size = o->l2_cache_size,
 		.refcount_cache_size = o->refcount_cache_size,
 		.chain = o->chain,
+		.policy = o->policy,
+		.probed = !o->format,
 	};
 
 	if (qcow2_open(&qo, &img->q, err, errlen))

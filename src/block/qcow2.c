@@ -164,6 +164,8 @@ static int qcow2_drv_open(struct block *bs, char *err, size_t errlen)
 		.align = bs->file.req_align,
 		.l2_cache_size = bs->opts.l2_cache_size,
 		.refcount_cache_size = bs->opts.refcount_cache_size,
+		.policy = bs->policy,
+		.probed = bs->probed,
 	};
 	struct qcow2_driver *d = calloc(1, sizeof(*d));
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kvmlite/backing_policy.h"
 #include "qcow2_priv.h"
 
 #define DEFAULT_L2_CACHE	(32ull << 20)
@@ -125,6 +126,7 @@ static int open_backing(struct qcow2 *q, const struct qcow2_open_opts *o,
 	struct image_open_opts bo = {
 		.format = q->backing_fmt,
 		.chain = self,
+		.policy = o->policy,
 		.l2_cache_size = o->l2_cache_size,
 		.refcount_cache_size = o->refcount_cache_size,
 	};
@@ -143,7 +145,9 @@ static int open_backing(struct qcow2 *q, const struct qcow2_open_opts *o,
 	if (!path)
 		return -ENOMEM;
 	bo.filename = path;
-	q->backing = image_open(&bo, why, sizeof(why));
+	if (!backing_policy_check(o->policy, q->filename, o->probed, path,
+				  why, sizeof(why)))
+		q->backing = image_open(&bo, why, sizeof(why));
 	free(path);
 	if (!q->backing) {
 		snprintf(err, errlen, "Could not open backing file: %s", why);

@@ -486,10 +486,12 @@ static int verify_chunk(struct rig *r, uint64_t off, uint64_t len,
 	return bad;
 }
 
-int blkrand_verify(const char *image, const char *shadow, bool crash_mode)
+int blkrand_verify(const char *image, const char *format, const char *shadow,
+		   bool crash_mode)
 {
-	struct blkrand_opts o = { .image = image, .shadow = shadow,
-				  .queue_depth = 1, .max_len = 1 << 20 };
+	struct blkrand_opts o = { .image = image, .format = format,
+				  .shadow = shadow, .queue_depth = 1,
+				  .max_len = 1 << 20 };
 	unsigned int n = 0;
 	struct pending *p = crash_mode ? read_pending(shadow, &n) : NULL;
 	uint64_t off, len;

@@ -32,8 +32,9 @@ struct blkrand_opts {
 /* 0 when every read matched; prints what did not. */
 int blkrand_run(const struct blkrand_opts *o);
 /* Whether the image reads as the shadow (in crash mode: or the pending
-   batch's data, sector by sector). */
-int blkrand_verify(const char *image, const char *shadow, bool crash_mode);
+   batch's data, sector by sector).  @format NULL: probed. */
+int blkrand_verify(const char *image, const char *format, const char *shadow,
+		   bool crash_mode);
 
 /*
  * MB/s of reading or writing the whole disk in @block_len requests, @qd

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	if (getenv("BLKRAND_QD"))
 		o.queue_depth = atoi(getenv("BLKRAND_QD"));
 	if (!strncmp(mode, "verify", 6))
-		return blkrand_verify(o.image, o.shadow,
+		return blkrand_verify(o.image, o.format, o.shadow,
 				      !strcmp(mode, "verify-crash")) ? 1 : 0;
 	return blkrand_run(&o) ? 1 : 0;
 }

@@ -44,7 +44,7 @@ static void exercise(unsigned int ops, unsigned int max_len)
 	snprintf(img, sizeof(img), "%s/a.qcow2", dir);
 	snprintf(shadow, sizeof(shadow), "%s/a.raw", dir);
 	CHECK_EQ(check_shell("qemu-img convert -O raw %s %s", img, shadow), 0);
-	CHECK_EQ(blkrand_verify(img, shadow, false), 0);
+	CHECK_EQ(blkrand_verify(img, "qcow2", shadow, false), 0);
 	CHECK_EQ(blkrand_run(&o), 0);
 	CHECK_EQ(check_shell("qemu-img check -q %s", img), 0);
 	CHECK_EQ(check_shell("qemu-img compare -q -f qcow2 -F raw %s %s", img, shadow),
@@ -146,7 +146,7 @@ static void crash_rounds(unsigned int rounds)
 		CHECK(WIFSIGNALED(st));
 		st = check_shell("qemu-img check -q %s", img);
 		CHECK(st == 0 || st == 3);
-		CHECK_EQ(blkrand_verify(img, shadow, true), 0);
+		CHECK_EQ(blkrand_verify(img, "qcow2", shadow, true), 0);
 		/* Leaks are allowed; repaired so they do not pile up. */
 		check_shell("qemu-img check -q -r leaks %s >/dev/null 2>&1", img);
 	}
