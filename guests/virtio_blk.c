@@ -20,6 +20,9 @@
  *			gets 16 lines "vguest: %016x %06x\n" (s, line)
  *   zero=S+N		WRITE_ZEROES there, then read back zeroes
  *   discard=S+N	DISCARD there
+ *   magic=ok|ioerr	write a qcow2 header's magic to sector 0 and expect
+ *			this status (a probed raw disk refuses it); read
+ *			it back when it is written
  * Numbers are decimal or 0x-prefixed hex.
  */
 #include "guest.h"
@@ -71,6 +74,7 @@ struct options {
 	unsigned int nr_sums;
 	struct sum sums[MAX_SUMS];
 	struct range write, zero, discard;
+	const char *magic;	/* the status expected, or NULL */
 };
 
 /* What the device told us */
@@ -251,6 +255,9 @@ static bool parse_options(const char *cmdline, struct options *o)
 	if (o->serial)
 		o->serial_len = word_len(o->serial);
 	o->readonly = cmdline_get(cmdline, "readonly");
+	o->magic = cmdline_get(cmdline, "magic");
+	ok = ok && (!o->magic || cmdline_value_is(o->magic, "ok") ||
+		    cmdline_value_is(o->magic, "ioerr"));
 	ok = ok && (!sums || parse_sums(sums, o));
 	ok = ok && parse_range_option(cmdline, "write", &o->write);
 	ok = ok && parse_range_option(cmdline, "zero", &o->zero);
@@ -607,6 +614,29 @@ static void check_write(struct disk *d, const struct options *o)
 	       blk_result_name(r));
 }
 
+/* A sector that would make a raw image probe as qcow2. */
+static void check_magic(struct disk *d, const struct options *o)
+{
+	static const struct range sector0 = { 0, 1 };
+	int want, r;
+	bool ok;
+
+	if (!o->magic)
+		return;
+	want = cmdline_value_is(o->magic, "ok") ? VIRTIO_BLK_S_OK
+						: VIRTIO_BLK_S_IOERR;
+	memset(buf, 0, BLK_SECTOR);
+	memcpy(buf, "QFI\xfb\0\0\0\3", 8);
+	r = request(d, 0, VIRTIO_BLK_T_OUT, 0, buf, BLK_SECTOR, BLK_SECTOR,
+		    false);
+	ok = r == want;
+	if (ok && r == VIRTIO_BLK_S_OK)
+		ok = read_sectors(d, &sector0, buf2) == VIRTIO_BLK_S_OK &&
+		     !memcmp(buf, buf2, BLK_SECTOR);
+	printf("virtio_blk: magic %s (%s)\n", verdict(ok),
+	       blk_result_name(r));
+}
+
 static bool all_zero(const uint8_t *p, size_t len)
 {
 	while (len--) {
@@ -730,6 +760,7 @@ static void run_checks(struct disk *d, const struct options *o)
 	check_unaligned_read(d, o);
 	check_get_id(d, o);
 	check_write(d, o);
+	check_magic(d, o);
 	check_write_zeroes(d, o);
 	check_discard(d, o);
 	check_past_end(d, o);

@@ -71,7 +71,10 @@ struct drive_config {
 	char id[ID_MAX_LEN];
 	char file[FILE_MAX_LEN];	/* "" if the drive is empty */
 	char format[16];
-	struct block_options block;	/* points at file and format */
+	/* backing-dirs=: where its backing files may be besides its own */
+	char backing_dirs[FILE_MAX_LEN];
+	struct block_options block;	/* points at file, format, dirs */
+	bool snapshot_given;	/* snapshot= wins over -snapshot */
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 	bool has_serial;
 	/* A key no format takes: QEMU names it once the image is open. */
@@ -155,6 +158,7 @@ struct config {
 	int nr_serial;
 	bool nographic;
 	bool no_reboot;
+	bool snapshot;		/* -snapshot: drives without snapshot= */
 	struct debug_exit_config debug_exit;
 	const char *log_file;	/* -D */
 	bool log_unimp;		/* -d unimp */

@@ -63,7 +63,8 @@ static void copy_serial(const struct opt_elem *e, char *serial)
 /* The last value of each key; .key is NULL for a key not given. */
 struct drive_args {
 	struct opt_elem file, format, iface, id, cache, aio, readonly, serial,
-			discard, index, media, snapshot, l2_cache, rc_cache;
+			discard, index, media, snapshot, l2_cache, rc_cache,
+			backing_dirs;
 	struct opt_elem unsupported;	/* QEMU has it, kvmlite does not */
 	struct opt_elem bad;		/* no one has it */
 };
@@ -86,6 +87,7 @@ static const struct {
 	{ "snapshot", offsetof(struct drive_args, snapshot) },
 	{ "l2-cache-size", offsetof(struct drive_args, l2_cache) },
 	{ "refcount-cache-size", offsetof(struct drive_args, rc_cache) },
+	{ "backing-dirs", offsetof(struct drive_args, backing_dirs) },
 };
 
 static const char *const qemu_only_keys[] = {
@@ -268,6 +270,13 @@ static int drive_files(const struct opt_iter *it, const struct drive_args *a,
 		return -1;
 	if (a->file.key && !d->file[0])
 		return opt_fail(it, err, errlen, "A block device must be specified for \"file\"");
+	if (a->backing_dirs.key) {
+		if (copy_value(it, &a->backing_dirs, d->backing_dirs,
+			       sizeof(d->backing_dirs), err, errlen))
+			return -1;
+		d->block.backing_dirs = d->backing_dirs;
+	}
+	d->snapshot_given = a->snapshot.key;
 	if (a->serial.key) {
 		copy_serial(&a->serial, d->serial);
 		d->has_serial = true;
@@ -628,5 +637,8 @@ int drives_finish(struct config *cfg, char *err, size_t errlen)
 			return -1;
 	for (i = 0; i < cfg->nr_blk; i++)
 		blk_defaults(cfg, &cfg->blk[i]);
+	for (i = 0; i < cfg->nr_drives; i++)
+		if (!cfg->drives[i].snapshot_given)
+			cfg->drives[i].block.snapshot |= cfg->snapshot;
 	return 0;
 }

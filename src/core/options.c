@@ -593,6 +593,13 @@ static int handle_no_reboot(struct parse_ctx *ctx, const char *arg)
 	return 0;
 }
 
+static int handle_snapshot(struct parse_ctx *ctx, const char *arg)
+{
+	(void)arg;
+	ctx->cfg->snapshot = true;
+	return 0;
+}
+
 /* --- -nographic, -display, -serial -------------------------------------- */
 
 static int handle_nographic(struct parse_ctx *ctx, const char *arg)
@@ -1075,8 +1082,10 @@ static const struct option options[] = {
 	  "-device virtio-blk-pci,drive=id[,num-queues=n][,serial=s][,addr=slot][,id=name]",
 	  "virtio disk for an if=none drive; num-queues defaults to one per vCPU" },
 	{ "drive", true, handle_drive,
-	  "-drive file=path[,format=raw|qcow2][,if=virtio|none][,id=name][,cache=writeback|none|writethrough|directsync|unsafe][,aio=threads|io_uring|native][,readonly=on|off][,serial=s][,discard=ignore|unmap]",
-	  "a disk image; without if=none it is a virtio disk" },
+	  "-drive file=path[,format=raw|qcow2][,if=virtio|none][,id=name][,cache=writeback|none|writethrough|directsync|unsafe][,aio=threads|io_uring|native][,readonly=on|off][,serial=s][,discard=ignore|unmap][,snapshot=on|off][,backing-dirs=dir[:dir...]]",
+	  "a disk image; without if=none it is a virtio disk; backing files only from the image's directory and backing-dirs" },
+	{ "snapshot", false, handle_snapshot, "-snapshot",
+	  "write to temporary files instead of disk image files" },
 	{ "hda", true, handle_hd, "-hda/-hdb/-hdc/-hdd file",
 	  "disk image 0 to 3, as a virtio disk" },
 	{ "hdb", true, handle_hd, NULL, NULL },
