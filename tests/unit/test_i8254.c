@@ -587,6 +587,22 @@ TEST(irq0_delay_policy)
 	pit_free(r.pit);
 }
 
+/* A count of 2 asks for ~600 kHz; the host timer holds to ~5 kHz. */
+TEST(irq0_rate_floor)
+{
+	struct rig r;
+	uint64_t end;
+
+	rig_init(&r);
+	program(&r, 0, 2, false, 2);
+	end = r.ns + 1000000000ULL;
+	while (r.armed && r.deadline <= end)
+		fire(&r);
+	CHECK(r.edges >= 4900);
+	CHECK(r.edges <= 1193182 / 239 + 1);
+	pit_free(r.pit);
+}
+
 TEST(reset)
 {
 	struct rig r;
@@ -661,6 +677,7 @@ int main(void)
 	RUN(irq0_square_wave_rate);
 	RUN(irq0_early_timer_rearms);
 	RUN(irq0_delay_policy);
+	RUN(irq0_rate_floor);
 	RUN(reset);
 	RUN(access_widths_and_offsets);
 	return check_summary();
