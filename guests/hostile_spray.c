@@ -11,7 +11,10 @@
  * NIC still resets, and exits 0.
  *
  * Command line: seed=N (the PRNG's seed, printed so that a failing run can
- * be replayed, default 1), rounds=N (default 200).
+ * be replayed, default 1), rounds=N (default 200), flood=N (first, N kicks
+ * of an empty virtio queue and N e1000 tails moved nowhere), idle (at the
+ * end, stop the timers and halt with interrupts off instead of exiting,
+ * for the host to measure what kvmlite does meanwhile).
  *
  * What is never sprayed, because it would end the guest on purpose: the
  * isa-debug-exit port, the i8042's pulse-output commands (0xf0-0xff, which
@@ -40,6 +43,8 @@
 #define OPS_PER_ROUND		16
 #define FINAL_WAIT_US		2000000
 #define PIO_LIMIT		0x10000
+#define FLOOD_RING		8
+#define RCTL_BROADCAST		(E1000_RCTL_EN | E1000_RCTL_BAM)
 
 #define PCI_BAR_IO		0x1
 #define PCI_BAR_TYPE_64		0x4
@@ -63,6 +68,9 @@
 #define UART_MCR		0x3fc
 #define UART_MCR_DTR_RTS	0x03
 #define UART_LSR		0x3fd
+#define PIT_CONTROL		0x43
+#define PIT_CH0			0x40
+#define PIT_CH0_ONE_SHOT	0x30	/* channel 0, both bytes, mode 0 */
 
 #define MSIX_DATA_DELIVERY	9	/* entry byte with delivery mode */
 #define MSIX_DELIVERY_MASK	0x07
@@ -773,6 +781,46 @@ static void restore_all(void)
 		restore_header(&funcs[i]);
 }
 
+/*
+ * Doorbells with nothing behind them: every kick finds the rings as they
+ * were, every TDT write the tail where it already is.
+ */
+static void flood(unsigned long n)
+{
+	unsigned long i;
+
+	if (have_blk && blk_open_first(&blk, VIRTIO_BIT(VIRTIO_F_VERSION_1),
+				       FLOOD_RING))
+		have_blk = false;
+	if (have_nic) {
+		e1000_reset(&nic);
+		e1000_rings(&nic, FLOOD_RING, FLOOD_RING, RCTL_BROADCAST);
+	}
+	for (i = 0; i < n; i++) {
+		if (have_blk)
+			mmio_write16(blk.vq[0].notify, 0);
+		if (have_nic)
+			e1000_write(&nic, E1000_TDT,
+				    e1000_read(&nic, E1000_TDH));
+	}
+}
+
+/*
+ * No timer left ticking: PIT channel 0 runs one count down and stops,
+ * the RTC raises nothing.  Then halt for good.
+ */
+static void __attribute__((noreturn)) idle(void)
+{
+	outb(PIT_CONTROL, PIT_CH0_ONE_SHOT);
+	outb(PIT_CH0, 0);
+	outb(PIT_CH0, 0);
+	cmos_write(CMOS_REG_B, RTC_B_24H);
+	cmos_read(CMOS_REG_C);
+	printf("hostile_spray: idle\n");
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
 static void set_up_devices(void)
 {
 	int devfn = virtio_pci_find(VIRTIO_ID_BLOCK, -1);
@@ -782,15 +830,25 @@ static void set_up_devices(void)
 	pci_find(add_func, NULL);
 }
 
-static bool parse_args(const char *cmdline, unsigned long *rounds)
+/* Sets *@out to the number given as @key, or leaves it if there is none. */
+static bool get_number(const char *cmdline, const char *key,
+		       unsigned long *out)
 {
-	const char *seed = cmdline_get(cmdline, "seed");
-	const char *r = cmdline_get(cmdline, "rounds");
+	const char *val = cmdline_get(cmdline, key);
+
+	return !val || cmdline_parse_ulong(val, out);
+}
+
+static bool parse_args(const char *cmdline, unsigned long *rounds,
+		       unsigned long *kicks)
+{
 	unsigned long val = 1;
 
 	*rounds = ROUNDS_DEFAULT;
-	if ((seed && !cmdline_parse_ulong(seed, &val)) ||
-	    (r && !cmdline_parse_ulong(r, rounds)))
+	*kicks = 0;
+	if (!get_number(cmdline, "seed", &val) ||
+	    !get_number(cmdline, "rounds", rounds) ||
+	    !get_number(cmdline, "flood", kicks))
 		return false;
 	/* xorshift never leaves 0 */
 	rng_state = val ? val : 1;
@@ -799,12 +857,12 @@ static bool parse_args(const char *cmdline, unsigned long *rounds)
 
 int guest_main(const struct boot_info *bi)
 {
-	unsigned long rounds, i;
+	unsigned long rounds, kicks, i;
 	bool uart_ok, disk_ok, nic_ok;
 
 	asm volatile("cli");
-	if (!parse_args(bi->cmdline, &rounds)) {
-		printf("hostile_spray: expected seed=N rounds=N\n");
+	if (!parse_args(bi->cmdline, &rounds, &kicks)) {
+		printf("hostile_spray: expected seed=N rounds=N flood=N\n");
 		return GUEST_EXIT_BAD_ARGS;
 	}
 	if (!find_scratch(bi)) {
@@ -816,6 +874,7 @@ int guest_main(const struct boot_info *bi)
 	set_up_devices();
 	printf("hostile_spray: %u PCI functions, virtio-blk %s, e1000 %s\n",
 	       nr_funcs, have_blk ? "yes" : "no", have_nic ? "yes" : "no");
+	flood(kicks);
 	fill_scratch(0, SCRATCH_SIZE);
 	for (i = 0; i < rounds; i++)
 		round_of_sprays();
@@ -830,5 +889,7 @@ int guest_main(const struct boot_info *bi)
 	printf("hostile_spray: uart %s, disk %s, nic %s\n",
 	       uart_ok ? "ok" : "FAIL", disk_ok ? "ok" : "FAIL",
 	       nic_ok ? "ok" : "FAIL");
+	if (cmdline_get(bi->cmdline, "idle"))
+		idle();
 	return uart_ok && disk_ok && nic_ok ? 0 : 1;
 }
