@@ -216,23 +216,6 @@ static bool find_scratch(const struct boot_info *bi)
 
 /* --- Port I/O ---------------------------------------------------------- */
 
-static void pio_write(uint16_t port, unsigned int width, uint32_t val)
-{
-	if (width == 1)
-		outb(port, val);
-	else if (width == 2)
-		outw(port, val);
-	else
-		outl(port, val);
-}
-
-static uint32_t pio_read(uint16_t port, unsigned int width)
-{
-	if (width == 1)
-		return inb(port);
-	return width == 2 ? inw(port) : inl(port);
-}
-
 /* Whatever byte lands on the i8042's command port is not a pulse command. */
 static uint32_t no_i8042_pulse(uint16_t port, unsigned int width,
 			       uint32_t val)
@@ -254,10 +237,10 @@ static void spray_pio(void)
 	unsigned int width = rnd_width(false);
 
 	if (rnd(3))
-		pio_write(port, width, no_i8042_pulse(port, width,
+		out_sized(port, width, no_i8042_pulse(port, width,
 						      rnd64() >> 32));
 	else
-		pio_read(port, width);
+		in_sized(port, width);
 	stats[ST_PIO]++;
 }
 
@@ -454,7 +437,7 @@ static void bar_write(const struct bar *b, uint32_t off, unsigned int width,
 	uint64_t a = b->base + off;
 
 	if (b->io)
-		pio_write(a, width, val);
+		out_sized(a, width, val);
 	else if (width == 1)
 		mmio_write8(a, val);
 	else if (width == 2)
@@ -470,7 +453,7 @@ static void bar_read(const struct bar *b, uint32_t off, unsigned int width)
 	uint64_t a = b->base + off;
 
 	if (b->io)
-		pio_read(a, width);
+		in_sized(a, width);
 	else if (width == 1)
 		mmio_read8(a);
 	else if (width == 2)
@@ -513,7 +496,7 @@ static void window_write(const struct func *f, unsigned int bar, uint32_t off,
 	(void)f;
 	(void)bar;
 	outl(nic.io, off);
-	pio_write(nic.io + E1000_IODATA, width, val);
+	out_sized(nic.io + E1000_IODATA, width, val);
 }
 
 /* The virtio configuration access window (virtio 1.2, 4.1.4.9) */
@@ -623,7 +606,8 @@ static void spray_msix(void)
 	off = f->msix_off + (rnd(f->msix_len) & ~3U);
 	safe_write(f, f->msix_bar, off, 4, rnd64(), direct_write);
 	if (!rnd(4))
-		pci_write16(f->devfn, f->msix_cap + PCI_MSIX_CTRL, rnd(0x10000));
+		pci_write16(f->devfn, f->msix_cap + PCI_MSIX_CTRL,
+			    rnd(0x10000));
 	stats[ST_MSIX]++;
 }
 
@@ -866,7 +850,8 @@ int guest_main(const struct boot_info *bi)
 		return GUEST_EXIT_BAD_ARGS;
 	}
 	if (!find_scratch(bi)) {
-		printf("hostile_spray: needs RAM below 3 GiB above the image\n");
+		printf("hostile_spray: needs RAM above the image, "
+		       "below 3 GiB\n");
 		return GUEST_EXIT_BAD_ARGS;
 	}
 	printf("hostile_spray: seed=%lu rounds=%lu\n", rng_state, rounds);

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/hostile_env.bash"
 
 SEEDS=(1 2 3 4)
-ROUNDS=${HOSTILE_ROUNDS:-120}
+ROUNDS=${HOSTILE_ROUNDS:-60}
 
 spray hostile_quiet "rounds=0"
 quiet=$rss

@@ -79,7 +79,7 @@ spray() {
 
 	[ -n "$TIME" ] && measure=("$TIME" -f %M -o "$TMP/rss")
 	: >"$TMP/rss"
-	timeout 60 "${PREFIX[@]}" "${measure[@]}" "$KVMLITE" "${VM[@]}" \
+	timeout 120 "${PREFIX[@]}" "${measure[@]}" "$KVMLITE" "${VM[@]}" \
 		-kernel "$GUEST" -append "$args" \
 		</dev/null >"$TMP/out" 2>"$TMP/err"
 	status=$?

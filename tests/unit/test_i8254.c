@@ -136,6 +136,15 @@ static void fire(struct rig *r)
 	pit_timer_expired(r->pit);
 }
 
+/* Every expiry the timer asks for over the next second */
+static void fire_for_a_second(struct rig *r)
+{
+	uint64_t end = r->ns + 1000000000ULL;
+
+	while (r->armed && r->deadline <= end)
+		fire(r);
+}
+
 static void expire_at(struct rig *r, uint64_t ticks)
 {
 	at(r, ticks);
@@ -533,13 +542,10 @@ TEST(port61)
 TEST(irq0_1khz)
 {
 	struct rig r;
-	uint64_t end;
 
 	rig_init(&r);
 	program(&r, 0, 2, false, 1193);
-	end = r.ns + 1000000000ULL;
-	while (r.armed && r.deadline <= end)
-		fire(&r);
+	fire_for_a_second(&r);
 	CHECK_EQ(r.edges, 1000);
 	CHECK_EQ(r.deadline, pit_ticks_to_ns(T0 + 1001 * 1193));
 	pit_free(r.pit);
@@ -591,13 +597,10 @@ TEST(irq0_delay_policy)
 TEST(irq0_rate_floor)
 {
 	struct rig r;
-	uint64_t end;
 
 	rig_init(&r);
 	program(&r, 0, 2, false, 2);
-	end = r.ns + 1000000000ULL;
-	while (r.armed && r.deadline <= end)
-		fire(&r);
+	fire_for_a_second(&r);
 	CHECK(r.edges >= 4900);
 	CHECK(r.edges <= 1193182 / 239 + 1);
 	pit_free(r.pit);
