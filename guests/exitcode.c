@@ -37,12 +37,7 @@ int guest_main(const struct boot_info *bi)
 	}
 	printf("exitcode: %lu\n", code);
 
-	if (width == 1)
-		outb(port, code);
-	else if (width == 2)
-		outw(port, code);
-	else
-		outl(port, code);
+	out_sized(port, width, code);
 
 	/*
 	 * Still running: no exit device there.  Returning @code would let

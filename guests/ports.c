@@ -10,15 +10,6 @@
 #define POST_PORT	0x80
 #define READ_ROUNDS	3
 
-static uint32_t read_port(uint16_t port, unsigned int width)
-{
-	if (width == 1)
-		return inb(port);
-	if (width == 2)
-		return inw(port);
-	return inl(port);
-}
-
 int guest_main(const struct boot_info *bi)
 {
 	static const unsigned int widths[] = { 1, 2, 4 };
@@ -28,7 +19,7 @@ int guest_main(const struct boot_info *bi)
 	(void)bi;
 	for (round = 0; round < READ_ROUNDS; round++) {
 		for (i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
-			val = read_port(UNCLAIMED_PORT, widths[i]);
+			val = in_sized(UNCLAIMED_PORT, widths[i]);
 			ones = ~0U >> (32 - 8 * widths[i]);
 			if (val != ones) {
 				printf("ports: MISMATCH round %u: %u-byte read "

@@ -45,6 +45,24 @@ static inline uint32_t inl(uint16_t port)
 	return val;
 }
 
+/* An access of @width bytes: 1, 2, or anything else for 4 */
+static inline void out_sized(uint16_t port, unsigned int width, uint32_t val)
+{
+	if (width == 1)
+		outb(port, val);
+	else if (width == 2)
+		outw(port, val);
+	else
+		outl(port, val);
+}
+
+static inline uint32_t in_sized(uint16_t port, unsigned int width)
+{
+	if (width == 1)
+		return inb(port);
+	return width == 2 ? inw(port) : inl(port);
+}
+
 /* One instruction for the whole buffer, instead of a loop around outb. */
 static inline void outsb(uint16_t port, const void *buf, size_t count)
 {

@@ -19,6 +19,13 @@
 #define PIT_NR_CHANNELS		3
 #define PIT_NO_TICK		UINT64_MAX
 #define NS_PER_SEC		1000000000ULL
+/*
+ * The host timer fires at most this often (in PIT ticks, ~200 us, KVM's own
+ * floor for its PIT): a count of 1 would otherwise keep a host CPU busy
+ * with over a million expiries a second.  Edges in between are dropped, as
+ * when the timer is late.
+ */
+#define PIT_MIN_PERIOD_TICKS	239
 
 /* Control word fields. */
 #define PIT_CW_SC(v)		(((v) >> 6) & 3)
@@ -434,6 +441,8 @@ void pit_timer_expired(struct pit *pit)
 		pit->irq_last = t;
 		e2 = t + (e2 - e1);
 	}
+	if (e2 != PIT_NO_TICK && e2 < t + PIT_MIN_PERIOD_TICKS)
+		e2 = t + PIT_MIN_PERIOD_TICKS;
 	pit_arm(pit, e2);
 out:
 	pthread_mutex_unlock(&pit->lock);

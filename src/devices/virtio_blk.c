@@ -45,6 +45,13 @@
 #define TAG_BLOCK		0xfffffffeu	/* epoll tags, beside queues */
 #define TAG_STOP		0xffffffffu
 #define MAX_EVENTS		16
+/*
+ * Data bytes of reads and writes in flight on one disk, past which chains
+ * wait in their ring.  An unaligned request on an O_DIRECT disk takes a
+ * bounce buffer of its whole length, and a guest may queue 256 requests of
+ * 254 x 4 MiB per queue, all over the same pages of its RAM.
+ */
+#define INFLIGHT_BYTES_MAX	(64u << 20)
 
 #define DEVICE_FEATURES	(1ULL << VIRTIO_BLK_F_SIZE_MAX |		\
 			 1ULL << VIRTIO_BLK_F_SEG_MAX |			\
@@ -63,6 +70,7 @@ struct blk_req {
 	uint16_t head;
 	uint8_t *status;	/* the chain's last writable byte */
 	uint32_t written;	/* data bytes for the driver, on success */
+	uint32_t bytes;		/* counted in inflight_bytes */
 	struct iovec *iov;	/* room for a whole chain */
 	struct blk_req *next;	/* free list */
 };
@@ -97,6 +105,7 @@ struct virtio_blk {
 	bool stopping;		/* atomic: completions leave the rings alone */
 	bool broken;		/* DEVICE_NEEDS_RESET was set */
 	bool shut;		/* the machine is ending */
+	uint64_t inflight_bytes;	/* I/O thread only */
 };
 
 /* --- completing requests ------------------------------------------------- */
@@ -111,6 +120,8 @@ static void finish(struct blk_req *req, uint8_t status)
 			   (status == VIRTIO_BLK_S_OK ? req->written : 0) + 1);
 		q->pushed = true;
 	}
+	q->vb->inflight_bytes -= req->bytes;
+	req->bytes = 0;
 	req->next = q->free;
 	q->free = req;
 }
@@ -207,6 +218,8 @@ static void handle_rw(struct blk_req *req, enum block_op op, uint64_t sector,
 		return;
 	}
 	req->written = op == BLOCK_OP_READ ? len : 0;
+	req->bytes = len;
+	vb->inflight_bytes += len;
 	prepare(req, op, sector << SECTOR_SHIFT, 0, false);
 	req->breq.iov = iov;
 	req->breq.iovcnt = cnt;
@@ -334,7 +347,13 @@ static void handle_request(struct blk_req *req, const struct virtq_elem *elem)
 
 /* --- the I/O thread ------------------------------------------------------ */
 
-/* Pops until the queue is empty, out of slots, or broken. */
+/* A free slot, and room in the disk's in-flight budget */
+static bool can_take(const struct blk_queue *q)
+{
+	return q->free && q->vb->inflight_bytes < INFLIGHT_BYTES_MAX;
+}
+
+/* Pops until the queue is empty, out of slots or budget, or broken. */
 static void serve_available(struct blk_queue *q)
 {
 	struct virtq_elem elem;
@@ -342,11 +361,11 @@ static void serve_available(struct blk_queue *q)
 	int ret;
 
 	while (!q->vb->broken) {
-		req = q->free;
-		if (!req) {
+		if (!can_take(q)) {
 			q->starved = true;
 			return;
 		}
+		req = q->free;
 		elem.iov = req->iov;
 		elem.max_iov = CHAIN_MAX;
 		ret = virtq_pop(q->vq, &elem);
@@ -389,7 +408,7 @@ static void after_completions(struct virtio_blk *vb)
 
 	for (i = 0; i < vb->ops.num_queues; i++) {
 		q = &vb->queues[i];
-		if (q->vq && q->starved && q->free)
+		if (q->vq && q->starved && can_take(q))
 			serve_queue(q);
 	}
 	for (i = 0; i < vb->ops.num_queues; i++) {
@@ -510,6 +529,7 @@ static int blk_start(void *opaque, struct virtio_pci *vp)
 	vb->driver_features = virtio_pci_driver_features(vp);
 	vb->broken = false;
 	vb->stopping = false;
+	vb->inflight_bytes = 0;
 	vb->epfd = epoll_create1(EPOLL_CLOEXEC);
 	vb->queues = calloc(vb->ops.num_queues, sizeof(*vb->queues));
 	if (vb->epfd < 0 || !vb->queues)

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.bash"
 
 GUEST=$GUESTS/e1000
-HOSTILE=$GUESTS/e1000_hostile
+HOSTILE=$GUESTS/hostile_e1000
 HOST_PY=tests/guest/e1000_host.py
 VM="-m 64M $DEBUG_EXIT"
 QEMU_PC="-M pc -enable-kvm -cpu host,+invtsc -nodefaults -no-user-config
@@ -249,7 +249,7 @@ KVMLITE=$REAL_KVMLITE
 # --- a hostile guest: every attack counted, skipped, and survived ---------
 
 new_ns hostile
-E1000_NS=$NS KVMLITE=$TMP/in-ns check e1000_hostile_rings $GUEST_OK \
+E1000_NS=$NS KVMLITE=$TMP/in-ns check hostile_e1000_rings $GUEST_OK \
 	"done, 0 failed" -- $VM -kernel "$HOSTILE" \
 	-d guest_errors -D "$TMP/guest_errors" \
 	-netdev "tap,id=n0,ifname=kt7,script=$TMP/up.sh,downscript=no" \
@@ -262,9 +262,9 @@ for what in "transmit buffer outside RAM" "receive buffer outside RAM" \
 	grep -q "$what" "$TMP/guest_errors" 2>/dev/null || missing+=" '$what'"
 done
 if [ -z "$missing" ]; then
-	pass e1000_hostile_errors_logged
+	pass hostile_e1000_errors_logged
 else
-	fail e1000_hostile_errors_logged "not logged:$missing"
+	fail hostile_e1000_errors_logged "not logged:$missing"
 fi
 
 # --- scripts/kvmlite-ifup and kvmlite-ifdown with KVMLITE_BRIDGE ----------

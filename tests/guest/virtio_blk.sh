@@ -166,28 +166,28 @@ HOSTILE=(loop self_loop next_oob head_oob avail_idx_jump addr_oob addr_hole
 	desc_ring_oob avail_ring_oob used_ring_oob rings_misaligned
 	notify_bad_queue kick_storm select_bad_queue msix_bad_vector
 	dma_to_mmio config_write reset_inflight)
-HOSTILE_DONE="^virtio_hostile: done, ${#HOSTILE[@]} attacks, 0 failed"
+HOSTILE_DONE="^hostile_virtio: done, ${#HOSTILE[@]} attacks, 0 failed"
 HOSTILE_DISK="$DISK -device virtio-blk-pci,drive=d,num-queues=2"
 
 cp "$ORIG" "$IMG"
 for attack in "${HOSTILE[@]}"; do
 	# A boot takes well under a second: do not wait 30 for a hang.
-	BOOT_TIMEOUT=10 check_logs 1 "virtio_hostile_$attack" 1 \
-		"^virtio_hostile: $attack ok" -- $VM $HOSTILE_DISK \
-		-kernel $GUESTS/virtio_hostile -append "strict only=$attack"
+	BOOT_TIMEOUT=10 check_logs 1 "hostile_virtio_$attack" 1 \
+		"^hostile_virtio: $attack ok" -- $VM $HOSTILE_DISK \
+		-kernel $GUESTS/hostile_virtio -append "strict only=$attack"
 done
-check_logs ${#HOSTILE[@]} virtio_hostile_all 1 "$HOSTILE_DONE" \
-	-- $VM $HOSTILE_DISK -kernel $GUESTS/virtio_hostile -append strict
-check_image virtio_hostile_image readonly
+check_logs ${#HOSTILE[@]} hostile_virtio_all 1 "$HOSTILE_DONE" \
+	-- $VM $HOSTILE_DISK -kernel $GUESTS/hostile_virtio -append strict
+check_image hostile_virtio_image readonly
 
 # QEMU 7.2 survives every attack too (logging one line for most), but
 # completes some that kvmlite must refuse: see the guest's table.
 if have_qemu; then
 	cp "$ORIG" "$IMG"
-	RUNNER=check_qemu check_logs ${#HOSTILE[@]} qemu_virtio_hostile 1 \
+	RUNNER=check_qemu check_logs ${#HOSTILE[@]} qemu_hostile_virtio 1 \
 		"$HOSTILE_DONE" -- $QEMU_PC $HOSTILE_DISK,disable-legacy=on \
-		-kernel $GUESTS/virtio_hostile
-	check_image qemu_virtio_hostile_image readonly
+		-kernel $GUESTS/hostile_virtio
+	check_image qemu_hostile_virtio_image readonly
 else
-	echo "SKIP qemu_virtio_hostile (qemu-system-x86_64 not installed)"
+	echo "SKIP qemu_hostile_virtio (qemu-system-x86_64 not installed)"
 fi

@@ -2,7 +2,7 @@
 /*
  * Attacks an e1000 through its descriptor rings, then checks after each
  * that a reset brings it back: an ARP request to the host gets its
- * reply.  Prints "e1000_hostile: NAME ok|FAIL ..." per attack and exits
+ * reply.  Prints "hostile_e1000: NAME ok|FAIL ..." per attack and exits
  * 0 only if the device survived them all.  The host side is the
  * namespace's kernel at host= (default 10.0.0.1); the guest is ip=.
  */
@@ -31,7 +31,7 @@ static uint8_t big[4096];
 
 static void report(const char *name, bool ok, const char *what)
 {
-	printf("e1000_hostile: %s %s%s%s\n", name, ok ? "ok" : "FAIL",
+	printf("hostile_e1000: %s %s%s%s\n", name, ok ? "ok" : "FAIL",
 	       what[0] ? " " : "", what);
 	nr_failed += !ok;
 }
@@ -330,7 +330,7 @@ int guest_main(const struct boot_info *bi)
 	if (parse_ip(ip ? ip : "10.0.0.2", &self.ip) ||
 	    parse_ip(peer ? peer : "10.0.0.1", &host.ip) ||
 	    e1000_find(&dev, 0) || !recover()) {
-		printf("e1000_hostile: no working NIC to attack\n");
+		printf("hostile_e1000: no working NIC to attack\n");
 		return 1;
 	}
 	memset(big, 0x5a, sizeof(big));
@@ -342,6 +342,6 @@ int guest_main(const struct boot_info *bi)
 		report(attacks[i].name, seen && recover(),
 		       seen ? "" : "(not the SDM's reaction)");
 	}
-	printf("e1000_hostile: done, %u failed\n", nr_failed);
+	printf("hostile_e1000: done, %u failed\n", nr_failed);
 	return nr_failed ? 1 : 0;
 }

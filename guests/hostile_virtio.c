@@ -6,7 +6,7 @@
  * and reads sector 0 again, which must match the read made before any
  * attack.  One line per attack:
  *
- *   virtio_hostile: NAME ok|FAIL OUTCOME[, what was wrong]
+ *   hostile_virtio: NAME ok|FAIL OUTCOME[, what was wrong]
  *
  * An attack fails if the device does not recover, or does something an
  * attack rules out (completing a request it cannot have carried out).
@@ -639,14 +639,14 @@ static bool run_attack(const struct attack *a)
 	rings_unreadable = false;
 	attack_error = NULL;
 	if (!virtio_reset(&dev) || !bring_up(qsize)) {
-		printf("virtio_hostile: %s FAIL the device would not set up\n",
+		printf("hostile_virtio: %s FAIL the device would not set up\n",
 		       a->name);
 		return false;
 	}
 	a->run(&dev.vq[0]);
 	outcome = observe(&dev.vq[0]);
 	allowed = (outcome & expected) && !attack_error;
-	printf("virtio_hostile: %s %s ", a->name, allowed ? "ok" : "FAIL");
+	printf("hostile_virtio: %s %s ", a->name, allowed ? "ok" : "FAIL");
 	print_outcome(outcome);
 	if (virtio_irq_count[VIRTIO_IRQ_SLOT_CONFIG])
 		printf(", config interrupt");
@@ -709,29 +709,29 @@ int guest_main(const struct boot_info *bi)
 
 	strict = cmdline_get(bi->cmdline, "strict");
 	if (!parse_qsize(bi->cmdline)) {
-		printf("virtio_hostile: bad qsize=\n");
+		printf("hostile_virtio: bad qsize=\n");
 		return GUEST_EXIT_BAD_ARGS;
 	}
 	irq_init();
 	tsc_khz();
 	if (!set_up_disk()) {
-		printf("virtio_hostile: no working virtio-blk disk\n");
+		printf("hostile_virtio: no working virtio-blk disk\n");
 		return 1;
 	}
 	for (i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
 		if (only && !list_has(only, attacks[i].name))
 			continue;
 		if (skip && list_has(skip, attacks[i].name)) {
-			printf("virtio_hostile: %s skip\n", attacks[i].name);
+			printf("hostile_virtio: %s skip\n", attacks[i].name);
 			continue;
 		}
 		ran++;
 		failed += !run_attack(&attacks[i]);
 	}
 	if (only && !ran) {
-		printf("virtio_hostile: no attack named in only=\n");
+		printf("hostile_virtio: no attack named in only=\n");
 		return GUEST_EXIT_BAD_ARGS;
 	}
-	printf("virtio_hostile: done, %u attacks, %u failed\n", ran, failed);
+	printf("hostile_virtio: done, %u attacks, %u failed\n", ran, failed);
 	return failed ? 1 : 0;
 }
