@@ -34,7 +34,8 @@
 #define ROUNDS_DEFAULT		200
 #define SCRATCH_SIZE		0x10000
 #define REFILL_SIZE		512
-#define RAM_LIMIT		0xc0000000ULL	/* no RAM above 4 GiB */
+/* All RAM below 4 GiB: then any non-zero high half is outside RAM. */
+#define RAM_LIMIT		0xc0000000ULL
 #define MAX_FUNCS		16
 #define NR_HDR_DWORDS		16
 #define MAX_BAR_SIZE		0x100000
@@ -117,9 +118,9 @@ static struct virtio_dev blk;
 static struct e1000_dev nic;
 static bool have_blk, have_nic;
 static uint8_t sector[BLK_SECTOR];
-static unsigned long stats[8];
 
-enum stat { ST_PIO, ST_CONFIG, ST_BAR, ST_MSIX, ST_VIRTIO, ST_E1000 };
+enum stat { ST_PIO, ST_CONFIG, ST_BAR, ST_MSIX, ST_VIRTIO, ST_E1000, NR_ST };
+static unsigned long stats[NR_ST];
 
 /* xorshift64*: small, and the same sequence for the same seed */
 static uint64_t rnd64(void)
