@@ -59,8 +59,9 @@ bench_case check blkbench_irq_read "mode=read bs=65536 qd=4 total=1 wait=irq" \
 check blkbench_bad_wait $BAD_ARGS "^usage: .*wait=poll\|irq" -- $VM $DISK \
 	$DEVICE -kernel "$GUEST" -append "mode=read bs=4096 qd=1 total=1 wait=no"
 
+# SeaBIOS runs emulated here: -M pc alone takes seconds to boot.
 fresh_image
-bench_case check_qemu qemu_blkbench_poll_write \
+BOOT_TIMEOUT=120 bench_case check_qemu qemu_blkbench_poll_write \
 	"mode=write bs=65536 qd=4 total=$WRITE_MIB" $((WRITE_MIB << 20)) -- \
 	$QEMU_PC $DISK $DEVICE,disable-legacy=on
 have_qemu && check_written qemu_blkbench_poll_write_image
