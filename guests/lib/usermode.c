@@ -31,8 +31,11 @@
 #define DESC_USER_CODE64	0x00affb000000ffffULL	/* DPL 3, long */
 #define DESC_TSS_AVAILABLE	0x89ULL			/* present, 64-bit */
 
-/* IOPL 3 and the always-one bit; IF stays clear */
-#define USER_RFLAGS		0x3002
+/*
+ * IF clear, IOPL 0: this host's KVM faults port I/O from user mode even
+ * with IOPL 3, so user mode does not pretend to have it.
+ */
+#define USER_RFLAGS		0x0002
 #define UD_VECTOR		6
 #define USER_STACK_SIZE		0x4000
 #define TSS_RSP0		4	/* offset in struct tss */
@@ -134,7 +137,7 @@ static int load_gdt(void)
 	memcpy(gdt, (const void *)ptr.base, RUNTIME_GDT_SIZE);
 	gdt[GDT_USER_DATA / 8] = DESC_USER_DATA;
 	gdt[GDT_USER_CODE64 / 8] = DESC_USER_CODE64;
-	/* No I/O bitmap: IOPL alone decides port access. */
+	/* No I/O bitmap: user mode has no port access at all. */
 	usermode_tss.iomap_base = sizeof(usermode_tss);
 	set_tss_descriptor(&gdt[GDT_TSS / 8], &usermode_tss);
 	ptr.limit = sizeof(gdt) - 1;

@@ -4,8 +4,9 @@
  * kernel-mode code instruction by instruction but run its user-mode code
  * natively, so a hot loop that must not measure the emulator runs here.
  *
- * User mode has IOPL 3 (port I/O works, so does printf) and interrupts
- * off; it sees the pages usermode_allow() opened, the guest image always.
+ * User mode has interrupts off and no port I/O (so no printf: MMIO and
+ * memory only); it sees the pages usermode_allow() opened, the guest
+ * image always.
  * The function returns normally to come back to kernel mode; any fault
  * it takes ends the guest through the runtime's exception handler.
  */
