@@ -3,24 +3,33 @@
  * virtio-blk throughput for the benchmark: keeps qd requests of bs bytes
  * in flight on queue 0 until total MiB have moved, then prints the rate.
  *
- *	mode=read|write|randread bs=BYTES qd=N total=MIB
+ *	mode=read|write|randread bs=BYTES qd=N total=MIB [wait=poll|irq]
  *
  * read and write go sequentially from sector 0 (wrapping at the end of
- * the disk), randread picks bs-aligned offsets at random.  Each request
- * owns a fixed run of descriptors, so requests may complete in any
- * order; the guest halts while it waits, and MSI-X wakes it.  The same
- * guest runs under every VMM compared, so only the VMM differs.
+ * the disk), randread picks bs-aligned offsets at random; write writes
+ * WRITE_PATTERN over and over.  Each request owns a fixed run of
+ * descriptors, so requests may complete in any order.
+ *
+ * With wait=poll (the default) the loop runs in user mode, asks for no
+ * interrupts and polls the used ring: hosts that emulate kernel-mode code
+ * run it natively, so the figures measure the VMM and not the emulator.
+ * With wait=irq it runs in kernel mode, halts while it waits and MSI-X
+ * wakes it.  The same guest runs under every VMM compared, so only the
+ * VMM differs.
  */
 #include "guest.h"
 #include "blk.h"
 #include "clock.h"
 #include "irq.h"
+#include "usermode.h"
 #include "virtio.h"
 
 #define QUEUE_SIZE		256
 #define MAX_QD			64
 #define MAX_DATA_SEGS		64
 #define POOL_SIZE		(16UL << 20)	/* the data buffers */
+#define WRITE_PATTERN		"blkbench write.\n"
+#define PATTERN_LEN		(sizeof(WRITE_PATTERN) - 1)
 #define WANTED_FEATURES	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | \
 			 VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | \
 			 VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | \
@@ -31,6 +40,8 @@ enum bench_mode { BENCH_READ, BENCH_WRITE, BENCH_RANDREAD };
 struct bench {
 	enum bench_mode mode;
 	unsigned long bs, qd, total_mib;
+	bool poll;			/* user mode, no interrupts */
+	int bad_status;			/* of the request that failed */
 	uint64_t capacity;		/* sectors */
 	uint32_t seg_len;		/* bytes per data descriptor */
 	unsigned int slot_descs;	/* descriptors per request */
@@ -49,6 +60,7 @@ static bool parse(struct bench *b, const char *cmdline)
 	const char *bs = cmdline_get(cmdline, "bs");
 	const char *qd = cmdline_get(cmdline, "qd");
 	const char *total = cmdline_get(cmdline, "total");
+	const char *wait = cmdline_get(cmdline, "wait");
 
 	if (!bs || !qd || !total ||
 	    !cmdline_parse_ulong(bs, &b->bs) ||
@@ -62,6 +74,10 @@ static bool parse(struct bench *b, const char *cmdline)
 	else if (cmdline_value_is(mode, "randread"))
 		b->mode = BENCH_RANDREAD;
 	else
+		return false;
+	if (!wait || cmdline_value_is(wait, "poll"))
+		b->poll = true;
+	else if (!cmdline_value_is(wait, "irq"))
 		return false;
 	return b->bs >= BLK_SECTOR && !(b->bs % BLK_SECTOR) && b->qd &&
 	       b->qd <= MAX_QD && b->bs * b->qd <= POOL_SIZE &&
@@ -130,9 +146,33 @@ static void submit(struct bench *b, unsigned int slot)
 	virtq_add_at(&b->dev.vq[0], slot * b->slot_descs, segs, n);
 }
 
-/* Runs the whole transfer; returns the microseconds it took, 0 on error. */
-static uint64_t run(struct bench *b)
+/* In user mode even with wait=irq: emulated, 16 MiB would take seconds. */
+static uint64_t fill_pattern(void *arg)
 {
+	const struct bench *b = arg;
+	unsigned long off;
+
+	for (off = 0; off + PATTERN_LEN <= b->bs * b->qd; off += PATTERN_LEN)
+		memcpy(pool + off, WRITE_PATTERN, PATTERN_LEN);
+	return 0;
+}
+
+/* Waits for a used entry the device has not written yet. */
+static void wait_used(struct bench *b)
+{
+	if (b->poll)
+		cpu_relax();
+	else if (virtq_arm_interrupt(&b->dev.vq[0]))
+		asm volatile("sti; hlt; cli" : : : "memory");
+}
+
+/*
+ * Runs the whole transfer, in user mode if polling; returns the TSC
+ * cycles it took, or 0 with bad_status set if a request failed.
+ */
+static uint64_t run(void *arg)
+{
+	struct bench *b = arg;
 	struct virtq *vq = &b->dev.vq[0];
 	unsigned long total = (b->total_mib << 20) / b->bs;
 	unsigned long submitted = 0, done = 0;
@@ -148,9 +188,10 @@ static uint64_t run(struct bench *b)
 		while (virtq_get_used(vq, &used)) {
 			unsigned int slot = used.id / b->slot_descs;
 
-			if (slot >= b->qd || b->req[slot].status != VIRTIO_BLK_S_OK) {
-				printf("blkbench: request failed, status %u\n",
-				       slot < b->qd ? b->req[slot].status : 0);
+			if (slot >= b->qd ||
+			    b->req[slot].status != VIRTIO_BLK_S_OK) {
+				b->bad_status = slot < b->qd ?
+						b->req[slot].status : -1;
 				return 0;
 			}
 			done++;
@@ -162,10 +203,30 @@ static uint64_t run(struct bench *b)
 		}
 		if (more)
 			virtq_kick(vq);
-		else if (done < total && virtq_arm_interrupt(vq))
-			asm volatile("sti; hlt; cli" : : : "memory");
+		else if (done < total)
+			wait_used(b);
 	}
-	return tsc_to_us(rdtsc() - start);
+	return rdtsc() - start;
+}
+
+/* Returns the microseconds the transfer took, 0 after printing an error. */
+static uint64_t run_timed(struct bench *b)
+{
+	uint64_t cycles;
+
+	b->dev.vq[0].polled = b->poll;
+	if (b->poll && usermode_allow(b->dev.vq[0].notify, sizeof(uint16_t))) {
+		printf("blkbench: cannot open the notify region to user mode\n");
+		return 0;
+	}
+	if (b->mode == BENCH_WRITE)
+		usermode_call(fill_pattern, b);
+	cycles = b->poll ? usermode_call(run, b) : run(b);
+	if (!cycles) {
+		printf("blkbench: request failed, status %d\n", b->bad_status);
+		return 0;
+	}
+	return tsc_to_us(cycles) ?: 1;
 }
 
 int guest_main(const struct boot_info *bi)
@@ -176,17 +237,19 @@ int guest_main(const struct boot_info *bi)
 
 	if (!parse(&b, bi->cmdline)) {
 		printf("usage: mode=read|write|randread bs=BYTES qd=N "
-		       "total=MIB\n");
+		       "total=MIB [wait=poll|irq]\n");
 		return GUEST_EXIT_BAD_ARGS;
 	}
 	irq_init();
+	if (usermode_init())
+		return 1;
 	tsc_khz();
 	b.rng = rdtsc();
 	if (blk_open_first(&b.dev, WANTED_FEATURES, QUEUE_SIZE) || !layout(&b)) {
 		printf("blkbench: no usable virtio-blk device\n");
 		return 1;
 	}
-	us = run(&b);
+	us = run_timed(&b);
 	if (!us)
 		return 1;
 	bytes = b.total_mib << 20;

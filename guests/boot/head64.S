@@ -15,7 +15,6 @@
 #define IDENTITY_PDS	4		/* one page directory per GiB */
 
 #define NR_EXCEPTIONS	32
-#define ISR_ENTRY_SIZE	16
 /* Vectors for which the CPU pushes an error code: 8, 10-14, 17, 21, 29, 30 */
 #define ERROR_CODE_VECTORS	0x60227d00
 #define IDT_INTERRUPT_GATE	0x8e	/* present, DPL 0, 64-bit interrupt gate */

@@ -46,6 +46,9 @@
 #define GDT_CODE64			0x08
 #define GDT_DATA			0x10
 
+/* head64.S's exception entries: vector N's is at isr_entries + N * this */
+#define ISR_ENTRY_SIZE			16
+
 #define STACK_SIZE			0x4000
 
 /* isa-debug-exit, as the tests configure it */

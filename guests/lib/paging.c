@@ -4,17 +4,10 @@
  * pages and page tables taken from a small static pool that is never freed.
  */
 #include "guest.h"
+#include "paging.h"
 
-#define PTE_PRESENT	(1ULL << 0)
-#define PTE_WRITE	(1ULL << 1)
-#define PTE_LARGE	(1ULL << 7)
-#define PTE_ADDR_MASK	0x000ffffffffff000ULL
-#define PAGE_2M		(1ULL << 21)
-#define PT_ENTRIES	512
 /* Page directories (1 GiB each) and PDPTs (512 GiB each) to hand out */
 #define PT_POOL_PAGES	16
-
-extern uint64_t pml4[PT_ENTRIES];
 
 static uint64_t pt_pool[PT_POOL_PAGES][PT_ENTRIES]
 	__attribute__((aligned(4096), section(".noinit")));
@@ -46,13 +39,13 @@ int map_identity(uint64_t addr, uint64_t len)
 	uint64_t *pdpt, *pd;
 
 	for (page = addr & ~(PAGE_2M - 1); page < end; page += PAGE_2M) {
-		pdpt = next_table(pml4, (page >> 39) % PT_ENTRIES);
+		pdpt = next_table(pml4, pt_index(page, 0));
 		if (!pdpt)
 			return -1;
-		pd = next_table(pdpt, (page >> 30) % PT_ENTRIES);
+		pd = next_table(pdpt, pt_index(page, 1));
 		if (!pd)
 			return -1;
-		pd[(page >> 21) % PT_ENTRIES] = page | PTE_PRESENT |
+		pd[pt_index(page, PT_LEVEL_PD)] = page | PTE_PRESENT |
 						PTE_WRITE | PTE_LARGE;
 	}
 	/* The caller's accesses through the new mapping must come after. */

@@ -639,9 +639,13 @@ static uint16_t *avail_event(struct virtq *vq)
 
 void virtq_publish(struct virtq *vq, uint16_t head)
 {
-	/* Interrupt for the next used entry, whichever the method. */
-	write_once16(used_event(vq), vq->last_used);
-	vq->avail->flags = 0;
+	/*
+	 * Interrupt for the next used entry, whichever the method; when
+	 * polled, the event index names one the device has passed already.
+	 */
+	write_once16(used_event(vq),
+		     vq->polled ? vq->last_used - 1 : vq->last_used);
+	vq->avail->flags = vq->polled ? VIRTQ_AVAIL_F_NO_INTERRUPT : 0;
 	vq->avail->ring[vq->avail_idx % vq->size] = head;
 	barrier();
 	write_once16(&vq->avail->idx, ++vq->avail_idx);

@@ -115,6 +115,7 @@ struct virtq {
 	unsigned int irq_slot;
 	uint32_t irq_mark;		/* the slot's count at the last kick */
 	uint64_t notify;		/* the address a kick writes */
+	bool polled;			/* the driver wants no interrupts */
 	unsigned int kicks;
 	unsigned int kicks_suppressed;
 };
@@ -212,7 +213,10 @@ int virtq_add(struct virtq *vq, const struct virtio_seg *segs, unsigned int n,
  */
 int virtq_add_at(struct virtq *vq, uint16_t first,
 		 const struct virtio_seg *segs, unsigned int n);
-/* Puts @head in the available ring and asks for an interrupt when used */
+/*
+ * Puts @head in the available ring and asks for an interrupt when used,
+ * or, if the queue is polled, that there be none.
+ */
 void virtq_publish(struct virtq *vq, uint16_t head);
 /* Notifies the device unless its event index or flags say not to */
 void virtq_kick(struct virtq *vq);

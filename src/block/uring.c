@@ -17,8 +17,18 @@
 #include <unistd.h>
 
 #include "block_priv.h"
+#include "kvmlite/iov.h"
 
 #define URING_ENTRIES	128
+/*
+ * Reads from this size up go straight to the kernel's io-wq workers.
+ * Inline, a batch of them is copied from the page cache one after the
+ * other inside a single io_uring_enter, and none completes until all
+ * have: 16 MiB copied in lockstep while the guest waits.  Workers copy
+ * in parallel and complete one by one.  Writes stay inline: parallel
+ * buffered writes to one file only contend for its lock.
+ */
+#define ASYNC_READ_MIN	(256u << 10)
 
 struct uring_engine {
 	struct block_engine base;
@@ -138,6 +148,9 @@ static void uring_prep(struct io_uring_sqe *sqe, struct block_io *io)
 		sqe->addr = (uintptr_t)io->iov;
 		sqe->len = io->iovcnt;
 		sqe->off = io->offset;
+		if (io->cmd == BLOCK_IO_READV &&
+		    iov_size(io->iov, io->iovcnt) >= ASYNC_READ_MIN)
+			sqe->flags |= IOSQE_ASYNC;
 		break;
 	case BLOCK_IO_FDATASYNC:
 		sqe->opcode = IORING_OP_FSYNC;

@@ -1,19 +1,44 @@
 // SPDX-License-Identifier: MIT
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/mman.h>
 
 #include "kvmlite/memory.h"
 
-int guest_mem_init(struct guest_mem *mem, uint64_t size)
+#define HUGE_PAGE_SIZE	(2ULL << 20)
+
+/*
+ * RAM starts on a huge page boundary and asks for transparent huge pages,
+ * as QEMU's does: fewer TLB misses for the guest, and for the devices
+ * that copy into it (a 1 MiB read lands in 256 pages otherwise).
+ */
+static void *map_ram(uint64_t size)
 {
+	uint64_t span = size + HUGE_PAGE_SIZE, lead;
+	uint8_t *p;
+
 	/*
 	 * MAP_NORESERVE: a large -m costs nothing until the guest touches
 	 * it, as with QEMU's anonymous RAM.
 	 */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
+		return NULL;
+	lead = -(uintptr_t)p & (HUGE_PAGE_SIZE - 1);
+	if (lead)
+		munmap(p, lead);
+	munmap(p + lead + size, HUGE_PAGE_SIZE - lead);
+	p += lead;
+	madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+int guest_mem_init(struct guest_mem *mem, uint64_t size)
+{
+	void *p = map_ram(size);
+
+	if (!p)
 		return -1;
 	mem->host = p;
 	mem->size = size;
