@@ -34,16 +34,6 @@ crc() {
 		gzip -c | tail -c8 | od -An -tx4 -N4 | tr -d ' '
 }
 
-# pattern S+N: what the guest writes, 16 lines per sector
-pattern() {
-	local s l start=${1%+*} count=${1#*+}
-	for ((s = start; s < start + count; s++)); do
-		for ((l = 0; l < 16; l++)); do
-			printf 'vguest: %016x %06x\n' "$s" "$l"
-		done
-	done
-}
-
 # put FILE S+N SOURCE [SKIP]: SOURCE's sectors from SKIP onto FILE's S+N
 put() {
 	dd if="$3" of="$1" bs=512 seek="${2%+*}" skip="${4:-0}" \
@@ -72,7 +62,7 @@ guest_args() {
 # expect_writes RESULT: the guest's writes onto the shadow; what the
 # discarded range reads is the image's choice, so it comes from RESULT.
 expect_writes() {
-	pattern "$WRITE" >"$TMP/pattern"
+	guest_pattern "${WRITE%+*}" "${WRITE#*+}" >"$TMP/pattern"
 	put "$SHADOW" "$WRITE" "$TMP/pattern"
 	put "$SHADOW" "$ZERO" /dev/zero
 	put "$SHADOW" "$DISCARD" "$1" "${DISCARD%+*}"
