@@ -29,6 +29,12 @@ enum image_flags {
 	IMAGE_DIRECT = 1 << 1,		/* O_DIRECT */
 	IMAGE_NO_BACKING = 1 << 2,	/* do not open the backing file */
 	IMAGE_NO_REPAIR = 1 << 3,	/* open a dirty qcow2 image as it is */
+	/*
+	 * No syncs, not even to order qcow2's metadata (QEMU's
+	 * cache=unsafe): for a new file that is worthless until complete,
+	 * which its writer syncs once at the end.
+	 */
+	IMAGE_UNSAFE = 1 << 4,
 };
 
 struct image_open_opts {

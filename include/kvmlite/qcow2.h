@@ -27,6 +27,7 @@ struct qcow2_open_opts {
 	uint32_t align;		/* its O_DIRECT alignment */
 	bool no_backing;
 	bool no_repair;		/* a dirty image is opened as it is */
+	bool unsafe;		/* never sync (IMAGE_UNSAFE) */
 	uint64_t l2_cache_size;
 	uint64_t refcount_cache_size;
 	const struct image_chain *chain;

@@ -23,6 +23,7 @@ struct image {
 	const char *format;
 	int fd;
 	bool rw;
+	bool unsafe;
 	uint64_t size;
 	struct qcow2 *q;
 };
@@ -103,6 +104,7 @@ static int open_qcow2(struct image *img, const struct image_open_opts *o,
 		.align = 4096,
 		.no_backing = o->flags & IMAGE_NO_BACKING,
 		.no_repair = o->flags & IMAGE_NO_REPAIR,
+		.unsafe = o->flags & IMAGE_UNSAFE,
 		.l2_cache_size = o->l2_cache_size,
 		.refcount_cache_size = o->refcount_cache_size,
 		.chain = o->chain,
@@ -127,6 +129,7 @@ struct image *image_open(const struct image_open_opts *o, char *err,
 	}
 	img->fd = -1;
 	img->rw = o->flags & IMAGE_RW;
+	img->unsafe = o->flags & IMAGE_UNSAFE;
 	img->filename = strdup(o->filename);
 	if (!img->filename || open_fd(img, o, err, errlen) ||
 	    choose_format(img, o, err, errlen) ||
@@ -331,7 +334,7 @@ int image_flush(struct image *img)
 {
 	if (img->q)
 		return qcow2_flush(img->q);
-	return img->rw && fdatasync(img->fd) ? -errno : 0;
+	return img->rw && !img->unsafe && fdatasync(img->fd) ? -errno : 0;
 }
 
 /* Raw: holes read as zeroes, as SEEK_DATA and SEEK_HOLE tell. */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,30 +36,76 @@ static const struct feature features[] = {
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))
 
+/* Where each header field is in the file; its width is the member's. */
+struct field {
+	uint8_t at;
+	uint8_t width;
+	size_t member;
+};
+
+#define FIELD(at, name) { at, sizeof(((struct qcow2_header *)0)->name), \
+			  offsetof(struct qcow2_header, name) }
+
+static const struct field v2_fields[] = {
+	FIELD(4, version),
+	FIELD(8, backing_file_offset),
+	FIELD(16, backing_file_size),
+	FIELD(20, cluster_bits),
+	FIELD(24, size),
+	FIELD(32, crypt_method),
+	FIELD(36, l1_size),
+	FIELD(40, l1_table_offset),
+	FIELD(48, refcount_table_offset),
+	FIELD(56, refcount_table_clusters),
+	FIELD(60, nb_snapshots),
+	FIELD(64, snapshots_offset),
+};
+
+static const struct field v3_fields[] = {
+	FIELD(72, incompat),
+	FIELD(80, compat),
+	FIELD(88, autoclear),
+	FIELD(96, refcount_order),
+	FIELD(100, header_length),
+};
+
+#define NR_FIELDS(t)	(sizeof(t) / sizeof((t)[0]))
+
+static void get_fields(struct qcow2_header *h, const uint8_t *b,
+		       const struct field *f, size_t n)
+{
+	uint8_t *m = (uint8_t *)h;
+
+	for (; n--; f++) {
+		if (f->width == 8)
+			*(uint64_t *)(m + f->member) = be_get64(b + f->at);
+		else
+			*(uint32_t *)(m + f->member) = be_get32(b + f->at);
+	}
+}
+
+static void put_fields(const struct qcow2_header *h, uint8_t *b,
+		       const struct field *f, size_t n)
+{
+	const uint8_t *m = (const uint8_t *)h;
+
+	for (; n--; f++) {
+		if (f->width == 8)
+			be_put64(b + f->at, *(const uint64_t *)(m + f->member));
+		else
+			be_put32(b + f->at, *(const uint32_t *)(m + f->member));
+	}
+}
+
 static void read_fixed(struct qcow2_header *h, const uint8_t *b)
 {
-	h->version = be_get32(b + 4);
-	h->backing_file_offset = be_get64(b + 8);
-	h->backing_file_size = be_get32(b + 16);
-	h->cluster_bits = be_get32(b + 20);
-	h->size = be_get64(b + 24);
-	h->crypt_method = be_get32(b + 32);
-	h->l1_size = be_get32(b + 36);
-	h->l1_table_offset = be_get64(b + 40);
-	h->refcount_table_offset = be_get64(b + 48);
-	h->refcount_table_clusters = be_get32(b + 56);
-	h->nb_snapshots = be_get32(b + 60);
-	h->snapshots_offset = be_get64(b + 64);
+	get_fields(h, b, v2_fields, NR_FIELDS(v2_fields));
 	if (h->version < 3) {
 		h->refcount_order = 4;
 		h->header_length = QCOW2_V2_HEADER_LEN;
 		return;
 	}
-	h->incompat = be_get64(b + 72);
-	h->compat = be_get64(b + 80);
-	h->autoclear = be_get64(b + 88);
-	h->refcount_order = be_get32(b + 96);
-	h->header_length = be_get32(b + 100);
+	get_fields(h, b, v3_fields, NR_FIELDS(v3_fields));
 	h->compression_type = h->header_length > QCOW2_V3_HEADER_LEN ?
 			      b[104] : 0;
 }
@@ -346,30 +393,16 @@ static size_t put_ext(uint8_t *buf, size_t pos, uint32_t type,
 
 static void build_fixed(const struct qcow2 *q, uint8_t *b, size_t hlen)
 {
-	const struct qcow2_header *h = &q->h;
+	struct qcow2_header h = q->h;
 
+	h.header_length = hlen;
 	memset(b, 0, hlen);
 	be_put32(b, QCOW2_MAGIC);
-	be_put32(b + 4, h->version);
-	be_put64(b + 8, h->backing_file_offset);
-	be_put32(b + 16, h->backing_file_size);
-	be_put32(b + 20, h->cluster_bits);
-	be_put64(b + 24, h->size);
-	be_put32(b + 32, h->crypt_method);
-	be_put32(b + 36, h->l1_size);
-	be_put64(b + 40, h->l1_table_offset);
-	be_put64(b + 48, h->refcount_table_offset);
-	be_put32(b + 56, h->refcount_table_clusters);
-	be_put32(b + 60, h->nb_snapshots);
-	be_put64(b + 64, h->snapshots_offset);
-	if (h->version < 3)
+	put_fields(&h, b, v2_fields, NR_FIELDS(v2_fields));
+	if (h.version < 3)
 		return;
-	be_put64(b + 72, h->incompat);
-	be_put64(b + 80, h->compat);
-	be_put64(b + 88, h->autoclear);
-	be_put32(b + 96, h->refcount_order);
-	be_put32(b + 100, hlen);
-	b[104] = h->compression_type;
+	put_fields(&h, b, v3_fields, NR_FIELDS(v3_fields));
+	b[104] = h.compression_type;
 }
 
 static uint32_t feature_table(uint8_t *out)

@@ -92,10 +92,17 @@ static bool continues(const struct qcow2 *q, uint64_t prev, uint64_t next)
 	}
 }
 
-static uint64_t run_end(struct qcow2 *q, const uint64_t *table, uint64_t idx)
+/*
+ * Where the run of like clusters from @idx ends, looking no further than
+ * the @want clusters the request covers: the scan runs under the lock.
+ */
+static uint64_t run_end(struct qcow2 *q, const uint64_t *table, uint64_t idx,
+			uint64_t want)
 {
 	uint64_t n = 1ull << q->l2_bits, i = idx + 1;
 
+	if (want < n - idx)
+		n = idx + want;
 	while (i < n && continues(q, be64toh(table[i - 1]), be64toh(table[i])))
 		i++;
 	return i;
@@ -118,7 +125,8 @@ int qcow2_map_locked(struct qcow2 *q, uint64_t guest, uint64_t len,
 	} else {
 		m->entry = be64toh(table[idx]);
 		m->kind = kind_of(q, m->entry);
-		end = run_end(q, table, idx);
+		end = run_end(q, table, idx, (in + len + q->cluster_size - 1) >>
+						q->cluster_bits);
 		qcow2_cache_put(&q->l2_cache, table);
 		ret = qcow2_check_data_entry(q, m->entry);
 		if (ret)

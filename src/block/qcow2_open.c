@@ -308,6 +308,7 @@ int qcow2_open(const struct qcow2_open_opts *o, struct qcow2 **out,
 	q->fd = -1;
 	q->read_only = o->read_only;
 	q->direct = o->direct;
+	q->unsafe = o->unsafe;
 	q->align = o->align ? o->align : 512;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_mutex_init(&q->rmw_lock, NULL);

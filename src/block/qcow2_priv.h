@@ -138,6 +138,7 @@ struct qcow2 {
 	bool own_fd;
 	bool read_only;
 	bool direct;
+	bool unsafe;		/* qcow2_sync does nothing */
 	uint32_t align;		/* O_DIRECT offset/length alignment */
 	char *filename;
 	struct qcow2_header h;

@@ -64,6 +64,8 @@ static uint64_t last_cluster(const struct qcow2 *q, uint64_t guest,
 
 /* --- reading --------------------------------------------------------------- */
 
+#define READ_FEW_SEGMENTS	16
+
 static int read_backing(struct qcow2 *q, uint64_t guest, struct iovec *iov,
 			unsigned int cnt, uint64_t len)
 {
@@ -123,7 +125,10 @@ int qcow2_readv(struct qcow2 *q, uint64_t off, const struct iovec *iov,
 		unsigned int cnt)
 {
 	uint64_t total = iov_size(iov, cnt), pos = 0;
-	struct iovec *part = malloc((cnt ? cnt : 1) * sizeof(*part));
+	/* Most requests are a few segments: no allocation for those. */
+	struct iovec few[READ_FEW_SEGMENTS];
+	struct iovec *part = cnt <= READ_FEW_SEGMENTS ? few :
+			     malloc(cnt * sizeof(*part));
 	struct qcow2_map m;
 	int ret = 0, n;
 
@@ -139,7 +144,8 @@ int qcow2_readv(struct qcow2 *q, uint64_t off, const struct iovec *iov,
 		ret = read_run(q, &m, off + pos, part, n);
 		pos += m.bytes;
 	}
-	free(part);
+	if (part != few)
+		free(part);
 	return ret;
 }
 

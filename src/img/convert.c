@@ -2,19 +2,26 @@
 /*
  * kvmlite-img convert and compare.  convert skips what the source chain
  * says is zero without reading it, and leaves runs of zeroes it reads
- * unallocated in the new image.
+ * unallocated in the new image.  A reader thread keeps a few chunks ahead
+ * of the writes, so that reading the source overlaps writing the output
+ * while the output is still written in order (and so laid out in order).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kvmlite/deflate.h"
 #include "img_priv.h"
 
 #define CHUNK		(2u << 20)
 #define RAW_GRAIN	4096u
+#define READ_AHEAD	4	/* chunks read but not yet written */
 
 bool img_is_zero(const void *buf, size_t len)
 {
@@ -39,6 +46,13 @@ int img_chain_status(struct image *img, uint64_t off, uint64_t len,
 	return img_chain_status(b, off, *run, run);
 }
 
+/* One piece of the source: a run of data (read into buf) or of zeroes. */
+struct chunk {
+	uint64_t off, len;
+	int status;		/* IMAGE_STATUS_*, or -errno */
+	uint8_t *buf;
+};
+
 struct copy {
 	struct image *src, *dst;
 	uint64_t size;
@@ -46,7 +60,12 @@ struct copy {
 	bool compress;
 	bool progress;
 	struct deflate_ctx *ctx;
-	uint8_t *buf;
+	/* The ring between the reader thread and the writer */
+	struct chunk ring[READ_AHEAD];
+	unsigned int head, tail;	/* filled by the reader, emptied */
+	bool stop;			/* the writer gave up */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
 };
 
 static void show_progress(const struct copy *c, uint64_t done)
@@ -73,28 +92,26 @@ static int write_run(struct copy *c, uint64_t off, const uint8_t *p,
 	return ret;
 }
 
-static int copy_data(struct copy *c, uint64_t off, uint64_t len)
+static int write_data(struct copy *c, uint64_t off, const uint8_t *buf,
+		      uint64_t len)
 {
 	uint64_t i, n, start = 0;
-	int ret = image_read(c->src, off, c->buf, len);
+	int ret = 0;
 
 	for (i = 0; !ret && i < len; i += n) {
 		n = len - i < c->grain ? len - i : c->grain;
-		if (img_is_zero(c->buf + i, n)) {
-			ret = write_run(c, off + start, c->buf + start,
-					i - start);
+		if (img_is_zero(buf + i, n)) {
+			ret = write_run(c, off + start, buf + start, i - start);
 			start = i + n;
 		} else if (c->compress && n < c->grain) {
 			/* A short last piece cannot be a compressed cluster. */
-			ret = write_run(c, off + start, c->buf + start,
-					i - start);
+			ret = write_run(c, off + start, buf + start, i - start);
 			if (!ret)
-				ret = image_write(c->dst, off + i, c->buf + i,
-						  n);
+				ret = image_write(c->dst, off + i, buf + i, n);
 			start = i + n;
 		}
 	}
-	return ret ? ret : write_run(c, off + start, c->buf + start,
+	return ret ? ret : write_run(c, off + start, buf + start,
 				     len - start);
 }
 
@@ -121,21 +138,83 @@ static void align_run(const struct copy *c, uint64_t len, int *st,
 	}
 }
 
-static int copy_all(struct copy *c)
+/* What the source holds at @off: its status, and its data if any. */
+static void read_chunk(struct copy *c, struct chunk *k, uint64_t off)
 {
-	uint64_t off = 0, len, run;
-	int st, ret = 0;
+	uint64_t len = c->size - off < CHUNK ? c->size - off : CHUNK;
+	int st = img_chain_status(c->src, off, len, &k->len);
+
+	k->off = off;
+	if (st >= 0) {
+		align_run(c, len, &st, &k->len);
+		if (st == IMAGE_STATUS_DATA)
+			st = image_read(c->src, off, k->buf, k->len) ?: st;
+	}
+	k->status = st;
+}
+
+/* The reader thread: fills the ring until the end or an error. */
+static void *reader(void *opaque)
+{
+	struct copy *c = opaque;
+	uint64_t off = 0;
+	struct chunk *k;
+	bool stop;
+
+	while (off < c->size) {
+		pthread_mutex_lock(&c->lock);
+		while (c->head - c->tail == READ_AHEAD && !c->stop)
+			pthread_cond_wait(&c->changed, &c->lock);
+		stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
+			break;
+		k = &c->ring[c->head % READ_AHEAD];
+		read_chunk(c, k, off);
+		off += k->len;
+		pthread_mutex_lock(&c->lock);
+		c->head++;
+		pthread_cond_signal(&c->changed);
+		pthread_mutex_unlock(&c->lock);
+		if (k->status < 0)
+			break;
+	}
+	return NULL;
+}
+
+/* The next chunk in order, once the reader has it. */
+static struct chunk *next_chunk(struct copy *c)
+{
+	pthread_mutex_lock(&c->lock);
+	while (c->head == c->tail)
+		pthread_cond_wait(&c->changed, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	return &c->ring[c->tail % READ_AHEAD];
+}
+
+static void chunk_done(struct copy *c, bool stop)
+{
+	pthread_mutex_lock(&c->lock);
+	c->tail++;
+	c->stop = stop;
+	pthread_cond_signal(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int write_chunks(struct copy *c)
+{
+	uint64_t off = 0;
+	struct chunk *k;
+	int ret = 0;
 
 	show_progress(c, 0);
 	while (!ret && off < c->size) {
-		len = c->size - off < CHUNK ? c->size - off : CHUNK;
-		st = img_chain_status(c->src, off, len, &run);
-		if (st < 0)
-			return st;
-		align_run(c, len, &st, &run);
-		if (st == IMAGE_STATUS_DATA)
-			ret = copy_data(c, off, run);
-		off += run;
+		k = next_chunk(c);
+		ret = k->status < 0 ? k->status : 0;
+		if (k->status == IMAGE_STATUS_DATA)
+			ret = write_data(c, k->off, k->buf, k->len);
+		off += k->len;
+		chunk_done(c, ret);
 		show_progress(c, off);
 	}
 	if (c->progress)
@@ -143,24 +222,77 @@ static int copy_all(struct copy *c)
 	return ret ? ret : image_flush(c->dst);
 }
 
+static int copy_all(struct copy *c)
+{
+	pthread_t thread;
+	int ret;
+
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->changed, NULL);
+	ret = -pthread_create(&thread, NULL, reader, c);
+	if (!ret) {
+		ret = write_chunks(c);
+		pthread_join(thread, NULL);
+	}
+	pthread_cond_destroy(&c->changed);
+	pthread_mutex_destroy(&c->lock);
+	return ret;
+}
+
+static bool alloc_ring(struct copy *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < READ_AHEAD; i++) {
+		c->ring[i].buf = malloc(CHUNK);
+		if (!c->ring[i].buf)
+			return false;
+	}
+	return true;
+}
+
+static void free_ring(struct copy *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < READ_AHEAD; i++)
+		free(c->ring[i].buf);
+}
+
+/*
+ * The output is written without syncs, as qemu-img's (cache=unsafe): a
+ * crash leaves a partial conversion, worthless whatever its metadata.
+ * It is made durable once, complete.
+ */
+static int sync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	ret = fd < 0 || fsync(fd);
+	if (ret)
+		img_error("Could not sync '%s': %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int convert_into(const char *dst_file, const char *out_fmt,
 			struct copy *c)
 {
 	int ret;
 
-	c->dst = img_open(dst_file, out_fmt, IMAGE_RW);
+	c->dst = img_open(dst_file, out_fmt, IMAGE_RW | IMAGE_UNSAFE);
 	if (!c->dst)
 		return IMG_ERROR;
 	c->grain = image_qcow2(c->dst) ? qcow2_cluster_size(image_qcow2(c->dst))
 				       : RAW_GRAIN;
-	c->buf = malloc(CHUNK);
 	c->ctx = c->compress ? deflate_new() : NULL;
-	ret = c->buf && (!c->compress || c->ctx) ? copy_all(c) : -1;
+	ret = alloc_ring(c) && (!c->compress || c->ctx) ? copy_all(c) : -ENOMEM;
 	if (ret)
 		img_error("error while writing at byte 0: %s", strerror(-ret));
 	deflate_free(c->ctx);
-	free(c->buf);
-	if (image_close(c->dst))
+	free_ring(c);
+	if (image_close(c->dst) || (!ret && sync_file(dst_file)))
 		ret = -1;
 	return ret ? IMG_ERROR : IMG_OK;
 }

@@ -18,6 +18,17 @@ run_vm() {
 
 pass() { echo "PASS $1"; }
 
+# guest_pattern START COUNT: what the virtio_blk guest's write= puts in
+# those sectors, 16 lines per sector
+guest_pattern() {
+	local s l
+	for ((s = $1; s < $1 + $2; s++)); do
+		for ((l = 0; l < 16; l++)); do
+			printf 'vguest: %016x %06x\n' "$s" "$l"
+		done
+	done
+}
+
 fail() {
 	echo "FAIL $1"
 	shift

@@ -39,16 +39,6 @@ SUMS="sum=0+1:$(crc "$ORIG" 0 1),7+8:$(crc "$ORIG" 7 8)"
 SUMS+=",1000+64:$(crc "$ORIG" 1000 64),$LAST+1:$(crc "$ORIG" $LAST 1)"
 ARGS="capacity=$SECTORS $SUMS write=$WRITE zero=$ZERO discard=$DISCARD"
 
-# pattern START COUNT: what the guest writes, 16 lines per sector
-pattern() {
-	local s l
-	for ((s = $1; s < $1 + $2; s++)); do
-		for ((l = 0; l < 16; l++)); do
-			printf 'vguest: %016x %06x\n' "$s" "$l"
-		done
-	done
-}
-
 # overlay IMAGE RANGE SOURCE: SOURCE's bytes for sectors RANGE ("S+N")
 overlay() {
 	dd if="$3" of="$1" bs=512 seek="${2%+*}" count="${2#*+}" \
@@ -59,7 +49,7 @@ overlay() {
 # discarded range reads is unspecified, so it is taken from RESULT.
 expect_image() {
 	cp "$ORIG" "$2"
-	pattern "${WRITE%+*}" "${WRITE#*+}" >"$TMP/pattern"
+	guest_pattern "${WRITE%+*}" "${WRITE#*+}" >"$TMP/pattern"
 	overlay "$2" "$WRITE" "$TMP/pattern"
 	overlay "$2" "$ZERO" /dev/zero
 	dd if="$1" of="$2" bs=512 skip="${DISCARD%+*}" seek="${DISCARD%+*}" \
