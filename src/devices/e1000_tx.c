@@ -302,9 +302,10 @@ static bool gso_headers_agree(struct e1000 *e, const uint8_t *f)
 {
 	const struct tx_context *c = &e->ctx;
 	uint32_t ip_len = c->tucss - c->ipcss;
+	uint32_t tcp_len = c->hdrlen - c->tucss;	/* >= 20: context ok */
 
 	if (c->ipcss != ETH_HLEN || c->tucss < c->ipcss ||
-	    (f[c->tucss + 12] >> 4) * 4U != c->hdrlen - c->tucss + 0U)
+	    (f[c->tucss + 12] >> 4) * 4U != tcp_len)
 		return false;
 	if (c->tucmd & TUCMD_IP)
 		return get_be16(f + ETH_HLEN - 2) == ETH_P_IP &&
@@ -374,10 +375,8 @@ static void tso_data(struct e1000 *e, const struct tx_desc *d,
 		     const uint8_t *data, uint32_t len)
 {
 	struct tx_packet *tx = &e->tx;
-	uint32_t full = (uint32_t)e->ctx.hdrlen + e->ctx.mss, n;
-
-	if (tx->gso)
-		full = sizeof(tx->buf);
+	uint32_t full = tx->gso ? sizeof(tx->buf) :
+				  (uint32_t)e->ctx.hdrlen + e->ctx.mss, n;
 
 	if (tx->hdr_len < e->ctx.hdrlen) {
 		n = e->ctx.hdrlen - tx->hdr_len;
