@@ -126,6 +126,7 @@ struct netdev_config {
 	char script[NET_PATH_LEN];	/* "": script=no */
 	char downscript[NET_PATH_LEN];
 	int fd;				/* fd=, or -1 */
+	int vnet_hdr;			/* vnet_hdr=: 0, 1, or -1 if any */
 	const char *opt;		/* the option and its argument as */
 	const char *arg;		/* typed, for messages */
 };

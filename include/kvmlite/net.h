@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/virtio_net.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -19,6 +20,13 @@
  * the host side, and offers it again once the NIC resumes it.  So the
  * host's own queue fills and throttles the sender, and nothing is
  * dropped or buffered without bound.
+ *
+ * Offloads: a backend with @offloads set takes, with each frame from the
+ * NIC, a struct virtio_net_hdr (virtio 1.2, 5.1.6) in host byte order,
+ * as legacy virtio has it: a checksum the host completes (NEEDS_CSUM)
+ * and TCP segmentation the host does (GSO).  A NIC only fills one in
+ * after checking every field against the frame it describes.  Frames
+ * to the NIC always come complete: no partial checksums, no GSO.
  */
 
 struct ioloop;
@@ -44,9 +52,12 @@ struct net_peer {
 };
 
 struct netdev_ops {
-	/* One frame; never blocks; -1 if the host refused it. */
-	ssize_t (*send)(struct netdev *nd, const struct iovec *iov,
-			int iovcnt);
+	/*
+	 * One frame; never blocks; -1 if the host refused it.  @vh is
+	 * NULL for a complete frame, and may be set only with @offloads.
+	 */
+	ssize_t (*send)(struct netdev *nd, const struct virtio_net_hdr *vh,
+			const struct iovec *iov, int iovcnt);
 	/* Starts offering host frames to the peer from @loop. */
 	int (*start)(struct netdev *nd, struct ioloop *loop);
 	/* Stops or restarts offering frames; any thread. */
@@ -60,15 +71,17 @@ struct netdev {
 	const char *id;			/* the user's id= */
 	const char *info;		/* info network's text for it */
 	struct net_peer peer;		/* set once a NIC claims it */
+	bool offloads;			/* send() takes a virtio_net_hdr */
 };
 
 /* The longest info network text of a client. */
 #define NET_INFO_LEN		(64 + 2 * 256)
 
-static inline ssize_t netdev_send(struct netdev *nd, const struct iovec *iov,
-				  int iovcnt)
+static inline ssize_t netdev_send(struct netdev *nd,
+				  const struct virtio_net_hdr *vh,
+				  const struct iovec *iov, int iovcnt)
 {
-	return nd->ops->send(nd, iov, iovcnt);
+	return nd->ops->send(nd, vh, iov, iovcnt);
 }
 
 static inline void netdev_pause(struct netdev *nd, bool paused)

@@ -21,7 +21,7 @@ static const uint8_t default_mac[MAC_LEN] = {
 
 /* QEMU's tap parameters that kvmlite does not implement. */
 static const char *const unsupported_tap_keys[] = {
-	"fds", "br", "helper", "sndbuf", "vnet_hdr", "vhost", "vhostfd",
+	"fds", "br", "helper", "sndbuf", "vhost", "vhostfd",
 	"vhostfds", "vhostforce", "queues", "poll-us",
 };
 
@@ -105,7 +105,18 @@ static int tap_fd(const struct opt_iter *it, const struct opt_elem *e,
 	return 0;
 }
 
-/* @named_if: ifname=, script= or downscript= seen, invalid with fd=. */
+static int tap_vnet_hdr(const struct opt_iter *it, const struct opt_elem *e,
+			int *vnet_hdr, char *err, size_t errlen)
+{
+	bool on;
+
+	if (opt_parse_bool(it, e, &on, err, errlen))
+		return -1;
+	*vnet_hdr = on;
+	return 0;
+}
+
+/* @named_if: a key seen that QEMU refuses with fd=. */
 static int tap_key(const struct opt_iter *it, const struct opt_elem *e,
 		   struct netdev_config *nd, bool *named_if, char *err,
 		   size_t errlen)
@@ -116,7 +127,8 @@ static int tap_key(const struct opt_iter *it, const struct opt_elem *e,
 		return 0;
 	*named_if |= opt_key_is(e, "ifname") ||
 			    opt_key_is(e, "script") ||
-			    opt_key_is(e, "downscript");
+			    opt_key_is(e, "downscript") ||
+			    opt_key_is(e, "vnet_hdr");
 	if (opt_key_is(e, "ifname"))
 		return copy_val(it, e, nd->ifname, NET_IFNAME_LEN, err,
 				errlen);
@@ -126,6 +138,8 @@ static int tap_key(const struct opt_iter *it, const struct opt_elem *e,
 		return tap_script(it, e, nd->downscript, err, errlen);
 	if (opt_key_is(e, "fd"))
 		return tap_fd(it, e, &nd->fd, err, errlen);
+	if (opt_key_is(e, "vnet_hdr"))
+		return tap_vnet_hdr(it, e, &nd->vnet_hdr, err, errlen);
 	for (i = 0; i < sizeof(unsupported_tap_keys) /
 			sizeof(unsupported_tap_keys[0]); i++)
 		if (opt_key_is(e, unsupported_tap_keys[i]))
@@ -169,6 +183,7 @@ static struct netdev_config *netdev_new(struct config *cfg, const char *opt,
 	strcpy(nd->script, NET_DEFAULT_SCRIPT);
 	strcpy(nd->downscript, NET_DEFAULT_DOWNSCRIPT);
 	nd->fd = -1;
+	nd->vnet_hdr = -1;
 	nd->opt = opt;
 	nd->arg = text;
 	return nd;

@@ -248,6 +248,7 @@
 #define VLAN_HLEN	4
 #define ETH_HLEN	14
 #define FCS_LEN		4
+#define IPPROTO_TCP_NR	6
 
 /* The Microwire EEPROM's serial interface. */
 struct eeprom_wire {
@@ -276,6 +277,8 @@ struct tx_packet {
 	bool active;		/* a packet's first descriptor was seen */
 	bool bad;		/* dropped at its end */
 	bool tse;
+	/* TSO left to the backend: buf gathers the whole packet. */
+	bool gso;
 	uint8_t popts;
 	uint32_t len;		/* bytes in buf */
 	/* TSO: the header, then segments of up to MSS bytes. */
@@ -283,7 +286,7 @@ struct tx_packet {
 	uint32_t hdr_len;	/* header bytes gathered */
 	uint32_t sent;		/* payload in earlier segments */
 	unsigned int segments;
-	uint8_t buf[E1000_MAX_FRAME + VLAN_HLEN];
+	uint8_t buf[NET_MAX_FRAME];
 };
 
 /* Interrupt delay timers, as deadlines in CLOCK_MONOTONIC ns (0: off). */

@@ -18,7 +18,6 @@
 #include "e1000_priv.h"
 
 #define ETH_P_IPV4		0x0800
-#define IPPROTO_TCP_NR		6
 #define IPPROTO_UDP_NR		17
 #define IP_FRAG_MASK		0x3fff	/* MF, fragment offset */
 #define UDP_CSUM_OFF		6

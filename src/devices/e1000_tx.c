@@ -4,8 +4,11 @@
  * thread that moved TDT.  A packet is gathered from legacy descriptors,
  * or from data descriptors that follow a context descriptor giving the
  * checksum offload and TCP segmentation parameters.  Checksums are
- * inserted and TSO segments cut in software; every segment goes to the
- * backend as its own frame.
+ * inserted and TSO segments cut in software, every segment going to the
+ * backend as its own frame, unless the backend takes offloads: then a
+ * TCP checksum running to the end of the frame is left to it, and a
+ * TCP TSO packet whose headers agree with its context goes out whole,
+ * for the host kernel to segment.
  *
  * A hostile ring costs the guest its own packets, never the host: the
  * walk stops after one lap of the ring, buffers outside RAM, oversized
@@ -24,6 +27,7 @@
 #define TCP_MIN_HLEN		20
 #define UDP_HLEN		8
 #define TCP_FLAGS		13
+#define TCP_CSUM		16
 #define TCP_FIN			0x01
 #define TCP_PSH			0x08
 
@@ -48,6 +52,7 @@ static void packet_reset(struct tx_packet *tx)
 {
 	tx->active = false;
 	tx->bad = false;
+	tx->gso = false;
 	tx->len = 0;
 	tx->hdr_len = 0;
 	tx->sent = 0;
@@ -68,6 +73,7 @@ static void drop_packet(struct e1000 *e, const char *why)
 
 /* --- sending ---------------------------------------------------------- */
 
+/* A frame of @len bytes, FCS excluded, on the wire. */
 static void count_sent(struct e1000 *e, const uint8_t *frame, uint32_t len)
 {
 	e1000_count(e, TPT, 1);
@@ -81,16 +87,27 @@ static void count_sent(struct e1000 *e, const uint8_t *frame, uint32_t len)
 		e1000_count(e, MPTC, 1);
 }
 
+static bool vlan_inserted(struct e1000 *e, const struct tx_desc *d)
+{
+	return (desc_cmd(d) & TXD_CMD_VLE) && (e1000_reg(e, CTRL) & CTRL_VME);
+}
+
+static bool backend_offloads(const struct e1000 *e)
+{
+	return e->netdev && e->netdev->offloads;
+}
+
 /*
  * One frame to the wire, with the VLAN tag of descriptor @d inserted
  * after the addresses (VLE, with CTRL.VME) and padded if short (PSP).
+ * @vh: the checksum left to the backend, if any (flags 0: none).
  */
 static void send_frame(struct e1000 *e, const struct tx_desc *d,
-		       const uint8_t *frame, uint32_t len)
+		       const uint8_t *frame, uint32_t len,
+		       struct virtio_net_hdr *vh)
 {
 	static const uint8_t zeros[NET_MIN_FRAME];
-	bool vlan = (desc_cmd(d) & TXD_CMD_VLE) &&
-		    (e1000_reg(e, CTRL) & CTRL_VME);
+	bool vlan = vlan_inserted(e, d);
 	uint8_t tag[VLAN_HLEN];
 	struct iovec iov[4];
 	uint32_t total = len;
@@ -106,6 +123,7 @@ static void send_frame(struct e1000 *e, const struct tx_desc *d,
 		put_be16(tag + 2, d->upper >> 16);
 		iov[n++] = (struct iovec){ tag, VLAN_HLEN };
 		total += VLAN_HLEN;
+		vh->csum_start += VLAN_HLEN;
 	}
 	iov[n++] = (struct iovec){ (void *)(frame + 2 * ETH_ALEN),
 				   len - 2 * ETH_ALEN };
@@ -116,7 +134,7 @@ static void send_frame(struct e1000 *e, const struct tx_desc *d,
 	}
 	count_sent(e, frame, total);
 	if (e->netdev)
-		netdev_send(e->netdev, iov, n);
+		netdev_send(e->netdev, vh->flags ? vh : NULL, iov, n);
 }
 
 /*
@@ -139,6 +157,27 @@ static void insert_checksum(struct e1000 *e, uint8_t *frame, uint32_t len,
 	if (udp && !sum)
 		sum = 0xffff;
 	put_be16(frame + cso, sum);
+}
+
+/*
+ * TXSM: a checksum that runs to the end of the frame is what a
+ * virtio_net_hdr's NEEDS_CSUM asks of the backend, which then does it;
+ * any other is inserted here.
+ */
+static void offload_checksum(struct e1000 *e, struct virtio_net_hdr *vh,
+			     uint8_t *frame, uint32_t len)
+{
+	const struct tx_context *c = &e->ctx;
+
+	if (backend_offloads(e) && (!c->tucse || c->tucse + 1U == len) &&
+	    c->tucss < len && c->tucso >= c->tucss && c->tucso + 2U <= len) {
+		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh->csum_start = c->tucss;
+		vh->csum_offset = c->tucso - c->tucss;
+		return;
+	}
+	insert_checksum(e, frame, len, c->tucss, c->tucso, c->tucse,
+			!(c->tucmd & TUCMD_TCP));
 }
 
 /* --- TCP segmentation ------------------------------------------------- */
@@ -201,18 +240,131 @@ static void segment_checksums(struct e1000 *e, uint8_t *f, uint32_t total)
 				false);
 }
 
-static void send_segment(struct e1000 *e, const struct tx_desc *d, bool last)
+/* Segment @f of @len bytes: its payload is in place, its header not. */
+static void send_segment(struct e1000 *e, const struct tx_desc *d,
+			 uint8_t *f, uint32_t len, bool last)
+{
+	struct virtio_net_hdr none = { 0 };
+	struct tx_packet *tx = &e->tx;
+
+	memcpy(f, tx->header, e->ctx.hdrlen);
+	segment_headers(e, f, len, last);
+	segment_checksums(e, f, len);
+	send_frame(e, d, f, len, &none);
+	tx->segments++;
+	tx->sent += len - e->ctx.hdrlen;
+}
+
+/*
+ * A whole gathered packet cut here after all: each segment's header
+ * goes over the end of the payload the one before it carried.
+ */
+static void segment_in_place(struct e1000 *e, const struct tx_desc *d)
 {
 	struct tx_packet *tx = &e->tx;
-	uint32_t payload = tx->len - e->ctx.hdrlen;
+	uint32_t mss = e->ctx.mss, off = 0;
 
-	memcpy(tx->buf, tx->header, e->ctx.hdrlen);
-	segment_headers(e, tx->buf, tx->len, last);
-	segment_checksums(e, tx->buf, tx->len);
-	send_frame(e, d, tx->buf, tx->len);
-	tx->segments++;
-	tx->sent += payload;
-	tx->len = e->ctx.hdrlen;
+	while (tx->len - off - e->ctx.hdrlen > mss) {
+		send_segment(e, d, tx->buf + off, e->ctx.hdrlen + mss, false);
+		off += mss;
+	}
+	send_segment(e, d, tx->buf + off, tx->len - off, true);
+}
+
+/* --- TCP segmentation by the backend ------------------------------------ */
+
+/*
+ * Whether the backend may cut this TSO packet, judged at its first
+ * descriptor: TCP with both checksums asked for (the backend does them
+ * per segment), the TCP checksum where TCP has it, no VLAN tag to insert,
+ * and a PAYLEN that fits one backend frame (whose IP lengths then fit
+ * their 16 bits).
+ */
+static bool gso_possible(struct e1000 *e)
+{
+	const struct tx_context *c = &e->ctx;
+	uint8_t want = TXD_POPTS_TXSM |
+		       (c->tucmd & TUCMD_IP ? TXD_POPTS_IXSM : 0);
+
+	return backend_offloads(e) && (c->tucmd & TUCMD_TCP) &&
+	       (e->tx.popts & want) == want &&
+	       c->tucso == c->tucss + TCP_CSUM &&
+	       !(e1000_reg(e, CTRL) & CTRL_VME) &&
+	       (uint32_t)c->hdrlen + c->paylen <= NET_MAX_FRAME;
+}
+
+/*
+ * The headers must be what the context says, Ethernet, IPv4 or IPv6
+ * without extension headers, then TCP, so that the virtio_net_hdr built
+ * from the context describes the frame the kernel will parse.
+ */
+static bool gso_headers_agree(struct e1000 *e, const uint8_t *f)
+{
+	const struct tx_context *c = &e->ctx;
+	uint32_t ip_len = c->tucss - c->ipcss;
+	uint32_t tcp_len = c->hdrlen - c->tucss;	/* >= 20: context ok */
+
+	if (c->ipcss != ETH_HLEN || c->tucss < c->ipcss ||
+	    (f[c->tucss + 12] >> 4) * 4U != tcp_len)
+		return false;
+	if (c->tucmd & TUCMD_IP)
+		return get_be16(f + ETH_HLEN - 2) == ETH_P_IP &&
+		       f[c->ipcss] >> 4 == 4 &&
+		       (f[c->ipcss] & 0xf) * 4U == ip_len &&
+		       f[c->ipcss + 9] == IPPROTO_TCP_NR;
+	return get_be16(f + ETH_HLEN - 2) == ETH_P_IPV6 &&
+	       ip_len == IPV6_HLEN && f[c->ipcss] >> 4 == 6 &&
+	       f[c->ipcss + 6] == IPPROTO_TCP_NR;
+}
+
+/* The wire's statistics for the segments the backend will cut. */
+static void count_gso_segments(struct e1000 *e, const uint8_t *f)
+{
+	uint32_t hdrlen = e->ctx.hdrlen, mss = e->ctx.mss;
+	uint32_t left = e->tx.len - hdrlen;
+
+	for (; left > mss; left -= mss)
+		count_sent(e, f, hdrlen + mss);
+	count_sent(e, f, hdrlen + left);
+}
+
+/*
+ * The packet as one frame: the headers of a first and last segment,
+ * the TCP checksum seeded with the pseudo-header's length as the kernel
+ * expects of a partial checksum, and a virtio_net_hdr asking for
+ * segments of MSS payload bytes.
+ */
+static void send_gso(struct e1000 *e, const struct tx_desc *d)
+{
+	const struct tx_context *c = &e->ctx;
+	struct tx_packet *tx = &e->tx;
+	uint8_t *f = tx->buf;
+	struct virtio_net_hdr vh = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.hdr_len = c->hdrlen,
+		.csum_start = c->tucss,
+		.csum_offset = TCP_CSUM,
+	};
+	struct iovec iov = { f, tx->len };
+
+	memcpy(f, tx->header, c->hdrlen);
+	if (vlan_inserted(e, d) || !gso_headers_agree(e, f)) {
+		segment_in_place(e, d);
+		return;
+	}
+	segment_headers(e, f, tx->len, true);
+	put_be16(f + c->tucso, csum_fold(csum_add16(get_be16(f + c->tucso),
+						    tx->len - c->tucss)));
+	if (c->tucmd & TUCMD_IP)
+		insert_checksum(e, f, tx->len, c->ipcss, c->ipcso, c->ipcse,
+				false);
+	if (tx->len - c->hdrlen > c->mss) {
+		vh.gso_type = c->tucmd & TUCMD_IP ? VIRTIO_NET_HDR_GSO_TCPV4 :
+						    VIRTIO_NET_HDR_GSO_TCPV6;
+		vh.gso_size = c->mss;
+	}
+	count_gso_segments(e, f);
+	netdev_send(e->netdev, &vh, &iov, 1);
 }
 
 /*
@@ -223,7 +375,8 @@ static void tso_data(struct e1000 *e, const struct tx_desc *d,
 		     const uint8_t *data, uint32_t len)
 {
 	struct tx_packet *tx = &e->tx;
-	uint32_t full = (uint32_t)e->ctx.hdrlen + e->ctx.mss, n;
+	uint32_t full = tx->gso ? sizeof(tx->buf) :
+				  (uint32_t)e->ctx.hdrlen + e->ctx.mss, n;
 
 	if (tx->hdr_len < e->ctx.hdrlen) {
 		n = e->ctx.hdrlen - tx->hdr_len;
@@ -235,8 +388,14 @@ static void tso_data(struct e1000 *e, const struct tx_desc *d,
 		len -= n;
 	}
 	while (len) {
-		if (tx->len == full)
-			send_segment(e, d, false);
+		if (tx->len == full && tx->gso) {
+			drop_packet(e, "TSO packet longer than its PAYLEN");
+			return;
+		}
+		if (tx->len == full) {
+			send_segment(e, d, tx->buf, tx->len, false);
+			tx->len = e->ctx.hdrlen;
+		}
 		n = full - tx->len;
 		n = n < len ? n : len;
 		memcpy(tx->buf + tx->len, data, n);
@@ -285,30 +444,35 @@ static void start_packet(struct e1000 *e, bool tse, uint8_t popts)
 	if (tse && !tso_context_ok(&e->ctx)) {
 		e1000_count(e, TSCTFC, 1);
 		drop_packet(e, "impossible TSO context");
+		return;
 	}
+	tx->gso = tse && gso_possible(e);
 }
 
 static void send_packet(struct e1000 *e, const struct tx_desc *d)
 {
 	struct tx_packet *tx = &e->tx;
 	const struct tx_context *c = &e->ctx;
+	struct virtio_net_hdr vh = { 0 };
 
 	if (tx->tse && tx->hdr_len < c->hdrlen) {
 		e1000_guest_error(e, "TSO packet shorter than its header");
 		return;
 	}
 	if (tx->tse) {
-		send_segment(e, d, true);
+		if (tx->gso)
+			send_gso(e, d);
+		else
+			send_segment(e, d, tx->buf, tx->len, true);
 		e1000_count(e, TSCTC, 1);
 		return;
 	}
 	if (tx->popts & TXD_POPTS_TXSM)
-		insert_checksum(e, tx->buf, tx->len, c->tucss, c->tucso,
-				c->tucse, !(c->tucmd & TUCMD_TCP));
+		offload_checksum(e, &vh, tx->buf, tx->len);
 	if (tx->popts & TXD_POPTS_IXSM)
 		insert_checksum(e, tx->buf, tx->len, c->ipcss, c->ipcso,
 				c->ipcse, false);
-	send_frame(e, d, tx->buf, tx->len);
+	send_frame(e, d, tx->buf, tx->len, &vh);
 }
 
 /* The descriptor with EOP: the rest of the packet goes out. */

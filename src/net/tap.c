@@ -5,6 +5,16 @@
  * is one frame from the host and each write() one frame to it; the
  * descriptor is non-blocking and read on the I/O thread.
  *
+ * With IFF_VNET_HDR (vnet_hdr=, by default whenever the kernel has it;
+ * for fd= whatever the opener chose) every frame is preceded by a
+ * struct virtio_net_hdr, which lets a NIC hand the kernel one 64 KiB TCP
+ * frame to segment and checksums to complete.  The header is the
+ * 10-byte legacy one: the 12-byte variant only adds num_buffers, which
+ * counts mergeable receive buffers, something a TAP has no use for.
+ * Receive offloads stay off (TUNSETOFFLOAD 0): a NIC's guest may have
+ * buffers smaller than a GSO frame, so the kernel segments and
+ * checksums what it sends us, and the header we strip says nothing.
+ *
  * The up script runs once the interface exists (still down), the down
  * script at exit while it still exists, both with the interface name as
  * their only argument, as QEMU runs them.
@@ -23,12 +33,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kvmlite/checksum.h"
 #include "kvmlite/config.h"
 #include "kvmlite/ioloop.h"
 #include "kvmlite/log.h"
 #include "kvmlite/net.h"
 
 #define TUN_DEVICE	"/dev/net/tun"
+#define VNET_HDR_LEN	((int)sizeof(struct virtio_net_hdr))
 
 struct tap {
 	struct netdev nd;
@@ -68,12 +80,26 @@ int net_run_script(const char *script, const char *ifname)
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : status;
 }
 
-static ssize_t tap_send(struct netdev *nd, const struct iovec *iov,
-			int iovcnt)
+/* A NIC's frame has at most a few pieces; the header makes one more. */
+#define TAP_MAX_IOV	8
+
+static ssize_t tap_send(struct netdev *nd, const struct virtio_net_hdr *vh,
+			const struct iovec *iov, int iovcnt)
 {
+	static const struct virtio_net_hdr plain;
 	struct tap *tap = (struct tap *)nd;
+	struct iovec all[TAP_MAX_IOV + 1];
 	ssize_t n;
 
+	if (nd->offloads) {
+		if (iovcnt > TAP_MAX_IOV)
+			return -1;
+		all[0] = (struct iovec){ (void *)(vh ? vh : &plain),
+					 VNET_HDR_LEN };
+		memcpy(all + 1, iov, iovcnt * sizeof(*iov));
+		iov = all;
+		iovcnt++;
+	}
 	do
 		n = writev(tap->fd, iov, iovcnt);
 	while (n < 0 && errno == EINTR);
@@ -104,6 +130,53 @@ static bool offer_pending(struct tap *tap)
 	return true;
 }
 
+/*
+ * With receive offloads off the kernel completes checksums itself, but
+ * should a partial one come, it is finished here, as a NIC's peer
+ * expects complete frames.  GSO frames cannot come; one that did would
+ * be more than the NIC could take: dropped (0).
+ */
+static ssize_t finish_frame(struct tap *tap, const struct virtio_net_hdr *vh,
+			    ssize_t len)
+{
+	uint32_t start = vh->csum_start, field = start + vh->csum_offset;
+	uint16_t sum;
+
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return len;
+	if (start >= len || field + 2 > len)
+		return 0;
+	sum = ~csum_fold(csum_add(0, tap->frame + start, len - start));
+	/* A computed 0 goes out as 0xffff, which UDP needs (RFC 768). */
+	sum = sum ? sum : 0xffff;
+	tap->frame[field] = sum >> 8;
+	tap->frame[field + 1] = sum;
+	return len;
+}
+
+/* One frame from the host, its header stripped: its length, or <= 0. */
+static ssize_t read_frame(struct tap *tap)
+{
+	struct virtio_net_hdr vh;
+	struct iovec iov[2] = {
+		{ &vh, VNET_HDR_LEN },
+		{ tap->frame, sizeof(tap->frame) },
+	};
+	ssize_t n;
+
+	if (!tap->nd.offloads)
+		return read(tap->fd, tap->frame, sizeof(tap->frame));
+	do {
+		n = readv(tap->fd, iov, 2);
+		if (n < VNET_HDR_LEN)
+			return n < 0 ? n : 0;
+		n = finish_frame(tap, &vh, n - VNET_HDR_LEN);
+	} while (!n);
+	return n;
+}
+
 static void tap_readable(void *opaque, uint32_t events)
 {
 	struct tap *tap = opaque;
@@ -114,7 +187,7 @@ static void tap_readable(void *opaque, uint32_t events)
 	if (events & EPOLLOUT)
 		ioloop_modify(tap->loop, tap->fd, EPOLLIN);
 	for (;;) {
-		n = read(tap->fd, tap->frame, sizeof(tap->frame));
+		n = read_frame(tap);
 		if (n <= 0)
 			return;
 		if (tap->nd.peer.receive(tap->nd.peer.opaque, tap->frame,
@@ -175,6 +248,28 @@ static void set_ifname(struct tap *tap, const char *name)
 	tap->ifname[IFNAMSIZ - 1] = '\0';
 }
 
+/*
+ * IFF_VNET_HDR, unless vnet_hdr=off; vnet_hdr=on fails without it, as
+ * QEMU does.  The kernel lists what it supports in TUNGETFEATURES.
+ */
+static int vnet_hdr_flag(struct tap *tap, const struct netdev_config *cfg,
+			 char *err, size_t errlen, short *flags)
+{
+	unsigned int features = 0;
+
+	if (!cfg->vnet_hdr)
+		return 0;
+	if (!ioctl(tap->fd, TUNGETFEATURES, &features) &&
+	    (features & IFF_VNET_HDR)) {
+		*flags |= IFF_VNET_HDR;
+		return 0;
+	}
+	if (cfg->vnet_hdr < 0)
+		return 0;
+	return tap_fail(cfg, err, errlen,
+			"vnet_hdr=1 requested, but no kernel support for IFF_VNET_HDR available");
+}
+
 static int tap_create(struct tap *tap, const struct netdev_config *cfg,
 		      char *err, size_t errlen)
 {
@@ -184,16 +279,22 @@ static int tap_create(struct tap *tap, const struct netdev_config *cfg,
 	if (tap->fd < 0)
 		return tap_fail(cfg, err, errlen, "could not open %s: %s",
 				TUN_DEVICE, strerror(errno));
+	if (vnet_hdr_flag(tap, cfg, err, errlen, &ifr.ifr_flags))
+		return -1;
 	memcpy(ifr.ifr_name, cfg->ifname, sizeof(cfg->ifname));
 	if (ioctl(tap->fd, TUNSETIFF, &ifr))
 		return tap_fail(cfg, err, errlen,
 				"could not configure %s (%s): %s", TUN_DEVICE,
 				cfg->ifname, strerror(errno));
 	set_ifname(tap, ifr.ifr_name);
+	tap->nd.offloads = ifr.ifr_flags & IFF_VNET_HDR;
 	return 0;
 }
 
-/* fd=: a TAP someone else set up; kvmlite runs no script for it. */
+/*
+ * fd=: a TAP someone else set up; kvmlite runs no script for it, and
+ * uses a vnet header if the opener asked for IFF_VNET_HDR, as QEMU does.
+ */
 static int tap_adopt(struct tap *tap, const struct netdev_config *cfg,
 		     char *err, size_t errlen)
 {
@@ -209,7 +310,24 @@ static int tap_adopt(struct tap *tap, const struct netdev_config *cfg,
 				cfg->fd, strerror(errno));
 	tap->fd = cfg->fd;
 	set_ifname(tap, ifr.ifr_name);
+	tap->nd.offloads = ifr.ifr_flags & IFF_VNET_HDR;
 	fcntl(tap->fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* Our header size (an fd='s opener may have set another), no RX GSO. */
+static int vnet_hdr_setup(struct tap *tap, const struct netdev_config *cfg,
+			  char *err, size_t errlen)
+{
+	int size = VNET_HDR_LEN;
+
+	if (!tap->nd.offloads)
+		return 0;
+	if (ioctl(tap->fd, TUNSETVNETHDRSZ, &size) ||
+	    ioctl(tap->fd, TUNSETOFFLOAD, 0UL))
+		return tap_fail(cfg, err, errlen,
+				"cannot set up the vnet header of %s: %s",
+				tap->ifname, strerror(errno));
 	return 0;
 }
 
@@ -262,6 +380,7 @@ struct netdev *tap_open(const struct netdev_config *cfg, char *err,
 	tap->fd = -1;
 	if ((cfg->fd >= 0 ? tap_adopt(tap, cfg, err, errlen) :
 	     tap_create(tap, cfg, err, errlen)) ||
+	    vnet_hdr_setup(tap, cfg, err, errlen) ||
 	    tap_up(tap, cfg, err, errlen)) {
 		if (tap->fd >= 0)
 			close(tap->fd);

@@ -6,9 +6,13 @@
  * and RAM writes (descriptors changing under the device); a TDT or TCTL
  * write runs the ring at once, as on a vCPU.
  *
+ * Each input runs twice, over a backend without offloads and over one
+ * that takes a virtio_net_hdr, as a TAP with IFF_VNET_HDR does.
+ *
  * RAM is a heap block of exactly its size, so the sanitizers catch any
  * access outside it; every frame the device sends is read in full and
- * must be no longer than the longest frame the device may send.
+ * must be no longer than the longest frame the device may send, and its
+ * virtio_net_hdr must be one the kernel's TAP driver accepts for it.
  *
  * Input layout (little-endian):
  *	0	number of script steps
@@ -32,6 +36,8 @@
 #define STEP_SIZE	7
 /* A jumbo frame, a VLAN tag, and padding cannot add up to more. */
 #define MAX_SENT	(16384 + 4 + 60)
+#define TCP_MIN_HLEN	20
+#define TCP_CSUM_OFF	16
 
 #define ENSURE(cond)				\
 	do {					\
@@ -56,22 +62,48 @@ static const uint32_t tx_registers[] = {
 
 static unsigned int frames;
 
+/*
+ * What the TAP driver (virtio_net_hdr_to_skb) refuses or trips over: a
+ * checksum field past the frame, a GSO frame without NEEDS_CSUM on TCP,
+ * without a size, longer than a TAP frame, or not longer than one
+ * segment.
+ */
+static void check_vnet_hdr(const struct virtio_net_hdr *vh, size_t total)
+{
+	ENSURE(!(vh->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	if (vh->flags)
+		ENSURE((size_t)vh->csum_start + vh->csum_offset + 2 <= total);
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		ENSURE(!vh->gso_size);
+		return;
+	}
+	ENSURE(vh->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ||
+	       vh->gso_type == VIRTIO_NET_HDR_GSO_TCPV6);
+	ENSURE(vh->flags && vh->csum_offset == TCP_CSUM_OFF);
+	ENSURE(vh->gso_size && total <= NET_MAX_FRAME);
+	ENSURE(vh->hdr_len >= vh->csum_start + TCP_MIN_HLEN);
+	ENSURE(total > (size_t)vh->hdr_len + vh->gso_size);
+}
+
 /* Reads every byte the device hands over, as a TAP would. */
-static ssize_t fake_send(struct netdev *nd, const struct iovec *iov,
-			 int iovcnt)
+static ssize_t fake_send(struct netdev *nd, const struct virtio_net_hdr *vh,
+			 const struct iovec *iov, int iovcnt)
 {
 	volatile uint8_t sink = 0;
 	size_t total = 0, i;
 	int n;
 
-	(void)nd;
 	for (n = 0; n < iovcnt; n++) {
 		for (i = 0; i < iov[n].iov_len; i++)
 			sink ^= ((const uint8_t *)iov[n].iov_base)[i];
 		total += iov[n].iov_len;
 	}
 	(void)sink;
-	ENSURE(total <= MAX_SENT);
+	ENSURE(!vh || nd->offloads);
+	if (vh)
+		check_vnet_hdr(vh, total);
+	else
+		ENSURE(total <= MAX_SENT);
 	frames++;
 	return total;
 }
@@ -114,23 +146,20 @@ static void step(struct pci_dev *dev, struct guest_mem *mem,
 					     sizeof(tx_registers[0]))], val);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run(const uint8_t *data, size_t size, size_t steps,
+		bool offloads)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
-	struct netdev nd = { .ops = &fake_ops, .id = "fuzz" };
+	struct netdev nd = {
+		.ops = &fake_ops, .id = "fuzz", .offloads = offloads,
+	};
 	struct guest_mem mem = { 0 };
 	struct e1000_params params = {
 		.mac = mac, .mem = &mem, .netdev = &nd,
 	};
+	size_t off = 1 + steps * STEP_SIZE, i;
 	struct e1000 *e;
-	size_t steps, i, off;
 
-	if (!size)
-		return 0;
-	steps = data[0];
-	off = 1 + steps * STEP_SIZE;
-	if (off > size)
-		return 0;
 	mem.host = calloc(1, RAM_SIZE);
 	mem.size = mem.low_size = RAM_SIZE;
 	memcpy(mem.host, data + off, size - off < RAM_SIZE ? size - off :
@@ -142,5 +171,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		step(e1000_pci_dev(e), &mem, data + 1 + i * STEP_SIZE);
 	free(e);
 	free(mem.host);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t steps;
+
+	if (!size)
+		return 0;
+	steps = data[0];
+	if (1 + steps * STEP_SIZE > size)
+		return 0;
+	run(data, size, steps, false);
+	run(data, size, steps, true);
 	return 0;
 }

@@ -91,16 +91,20 @@ run_with_host() {
 	wait $helper
 }
 
-# check_guest_run NAME: every check ok, and the host saw the traffic.
+# check_guest_run NAME [GSO]: every check ok, and the host saw the
+# traffic; GSO frames (the TSO packet handed to the kernel whole through
+# the TAP's vnet header) counted GSO times, if given.
 check_guest_run() {
-	local name=$1
+	local name=$1 gso=${2:-}
 	if [ "$status" != $GUEST_OK ] ||
 		! grep -q "e1000: done, [0-9]* ok, 0 failed" "$TMP/out"; then
 		fail "$name" "exit status $status" \
 			"$(grep -E 'FAIL|done' "$TMP/out")" \
 			"stderr: $(tail -c 400 "$TMP/err")"
 	elif ! grep -q "host: udp_tx received $TX" "$TMP/host" ||
-		! grep -q "host: tso segments 5 bytes $TSO ok" "$TMP/host"; then
+		! grep -q "host: tso segments 5 bytes $TSO ok" "$TMP/host" ||
+		{ [ -n "$gso" ] &&
+			! grep -qx "host: gso frames $gso" "$TMP/host"; }; then
 		fail "$name" "host side: $(cat "$TMP/host")"
 	else
 		pass "$name"
@@ -113,13 +117,20 @@ new_ns guest
 rm -f "$TMP/scripts.log"
 run_with_host "$NS" "$KVMLITE" $VM -kernel "$GUEST" -append "$GUEST_ARGS" \
 	-netdev "tap,id=n0,ifname=kt0,$SCRIPTS" -device e1000,netdev=n0
-check_guest_run e1000_guest
+check_guest_run e1000_guest 1
 if grep -qx "up 1 kt0" "$TMP/scripts.log" 2>/dev/null &&
 	grep -qx "down 1 kt0" "$TMP/scripts.log"; then
 	pass e1000_up_down_scripts
 else
 	fail e1000_up_down_scripts "$(cat "$TMP/scripts.log" 2>&1)"
 fi
+
+# Without the vnet header the device cuts the TSO segments itself.
+new_ns novnet
+run_with_host "$NS" "$KVMLITE" $VM -kernel "$GUEST" -append "$GUEST_ARGS" \
+	-netdev "tap,id=n0,ifname=kt0,script=$TMP/up.sh,vnet_hdr=off" \
+	-device e1000,netdev=n0
+check_guest_run e1000_guest_vnet_hdr_off 0
 
 # QEMU's e1000 loses datagrams of a burst bigger than the receive ring
 # (kvmlite pauses the TAP instead), so the oracle gets one that fits.
@@ -182,12 +193,22 @@ rm -f "$TMP/scripts.log"
 run_with_host "$NS" python3 tests/guest/with_tap_fd.py kt2 9 "$KVMLITE" \
 	$VM -kernel "$GUEST" -append "$GUEST_ARGS" -netdev tap,id=n0,fd=9 \
 	-device e1000,netdev=n0
-check_guest_run e1000_tap_fd
+check_guest_run e1000_tap_fd 0
 if [ -e "$TMP/scripts.log" ]; then
 	fail e1000_tap_fd_no_scripts "$(cat "$TMP/scripts.log")"
 else
 	pass e1000_tap_fd_no_scripts
 fi
+
+# An fd= opened with IFF_VNET_HDR: kvmlite finds out and uses it.
+new_ns fdvnet
+ip netns exec "$NS" ip tuntap add dev kt2 mode tap vnet_hdr
+ip netns exec "$NS" ip addr add 10.0.0.1/24 dev kt2
+ip netns exec "$NS" ip link set kt2 up
+VNET_HDR=1 run_with_host "$NS" python3 tests/guest/with_tap_fd.py kt2 9 \
+	"$KVMLITE" $VM -kernel "$GUEST" -append "$GUEST_ARGS" \
+	-netdev tap,id=n0,fd=9 -device e1000,netdev=n0
+check_guest_run e1000_tap_fd_vnet_hdr 1
 
 # --- several NICs: default MACs count up past an explicit one -------------
 
@@ -252,7 +273,7 @@ new_ns hostile
 E1000_NS=$NS KVMLITE=$TMP/in-ns check hostile_e1000_rings $GUEST_OK \
 	"done, 0 failed" -- $VM -kernel "$HOSTILE" \
 	-d guest_errors -D "$TMP/guest_errors" \
-	-netdev "tap,id=n0,ifname=kt7,script=$TMP/up.sh,downscript=no" \
+	-netdev "tap,id=n0,ifname=kt7,script=$TMP/up.sh,downscript=no,vnet_hdr=on" \
 	-device e1000,netdev=n0
 missing=
 for what in "transmit buffer outside RAM" "receive buffer outside RAM" \

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "fake_pci.h"
+#include "kvmlite/checksum.h"
 #include "kvmlite/e1000.h"
 #include "kvmlite/memory.h"
 #include "kvmlite/net.h"
@@ -24,26 +25,30 @@ static struct guest_mem mem;
 static struct pci_host *host;
 static struct e1000 *nic;
 static struct netdev nd;
-static uint8_t sent[4][2048];
-static size_t sent_len[4];
+#define SENT_MAX	8192
+static uint8_t sent[8][SENT_MAX];
+static size_t sent_len[8];
+static struct virtio_net_hdr sent_vh[8];
 static int nr_sent;
 static bool paused;
 
-static ssize_t record_send(struct netdev *n, const struct iovec *iov,
-			   int iovcnt)
+static ssize_t record_send(struct netdev *n, const struct virtio_net_hdr *vh,
+			   const struct iovec *iov, int iovcnt)
 {
 	size_t len = 0;
 	int i;
 
-	(void)n;
+	CHECK(!vh || n->offloads);
 	for (i = 0; i < iovcnt; i++) {
-		if (nr_sent < 4 && len + iov[i].iov_len <= 2048)
+		if (nr_sent < 8 && len + iov[i].iov_len <= SENT_MAX)
 			memcpy(sent[nr_sent] + len, iov[i].iov_base,
 			       iov[i].iov_len);
 		len += iov[i].iov_len;
 	}
-	if (nr_sent < 4)
+	if (nr_sent < 8) {
 		sent_len[nr_sent] = len;
+		sent_vh[nr_sent] = vh ? *vh : (struct virtio_net_hdr){ 0 };
+	}
 	nr_sent++;
 	return len;
 }
@@ -69,14 +74,17 @@ static void set_reg(uint32_t off, uint32_t val)
 	mem_write(MMIO + off, val);
 }
 
-static void setup(void)
+/* @offloads: the backend takes a virtio_net_hdr, as a vnet_hdr TAP. */
+static void setup_backend(bool offloads)
 {
 	struct e1000_params p = { .mac = mac, .mem = &mem, .netdev = &nd };
 	char err[128];
 
 	mem.host = calloc(1, RAM_SIZE);
 	mem.size = mem.low_size = RAM_SIZE;
-	nd = (struct netdev){ .ops = &record_ops, .id = "t" };
+	nd = (struct netdev){
+		.ops = &record_ops, .id = "t", .offloads = offloads,
+	};
 	nr_sent = 0;
 	paused = false;
 	host = new_host();
@@ -84,6 +92,11 @@ static void setup(void)
 	CHECK(nic);
 	CHECK_EQ(pci_host_attach(host, e1000_pci_dev(nic), SLOT, err,
 				 sizeof(err)), 0);
+}
+
+static void setup(void)
+{
+	setup_backend(false);
 }
 
 static void teardown(void)
@@ -195,6 +208,169 @@ TEST(transmit_outside_ram)
 	teardown();
 }
 
+/* --- TCP segmentation, in the device or by the backend ---------------- */
+
+#define TSO_HDRLEN	54		/* Ethernet, IPv4, TCP */
+#define TSO_PAYLOAD	4500
+#define TSO_MSS		1000
+#define L3		14
+#define L4		34
+
+static uint16_t get16(const uint8_t *p)
+{
+	return p[0] << 8 | p[1];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/*
+ * A TCP packet as the Linux driver hands it over for TSO: IP length
+ * and checksum 0, the TCP checksum seeded with the pseudo-header sum
+ * without the length.
+ */
+static void tso_packet(uint8_t *f)
+{
+	static const uint8_t ip[20] = {
+		0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0,
+		10, 0, 0, 2, 10, 0, 0, 1,
+	};
+	unsigned int i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, mac, 6);
+	put16(f + 12, 0x0800);
+	memcpy(f + L3, ip, sizeof(ip));
+	memset(f + L4, 0, 20);
+	put16(f + L4, 4000);
+	put16(f + L4 + 2, 5003);
+	put16(f + L4 + 4, 0x1000);
+	f[L4 + 12] = 5 << 4;
+	f[L4 + 13] = 0x18;			/* ACK, PSH */
+	put16(f + L4 + 16, csum_fold(csum_add(6, ip + 12, 8)));
+	for (i = 0; i < TSO_PAYLOAD; i++)
+		f[TSO_HDRLEN + i] = i;
+}
+
+/* A context for @f and one data descriptor of @len bytes with IXSM/TXSM. */
+static void queue_tso(uint32_t paylen, uint32_t len)
+{
+	uint64_t offsets = L3 | (L3 + 10) << 8 | (uint64_t)(L4 - 1) << 16 |
+			   (uint64_t)L4 << 32 | (uint64_t)(L4 + 16) << 40;
+
+	put_desc(RING, offsets, paylen | 0x27U << 24,
+		 TSO_HDRLEN << 8 | TSO_MSS << 16);
+	put_desc(RING + 16, BUFS, len | 1 << 20 | 0x2fU << 24, 3 << 8);
+	tx_ring();
+	set_reg(0x3818, 2);
+}
+
+/* Valid IPv4 and TCP checksums, the IP length matching @len. */
+static bool tcp_frame_ok(const uint8_t *f, size_t len)
+{
+	uint32_t sum = csum_add(6 + len - L4, f + L3 + 12, 8);
+
+	return get16(f + L3 + 2) == len - L3 &&
+	       csum_fold(csum_add(0, f + L3, 20)) == 0xffff &&
+	       csum_fold(csum_add(sum, f + L4, len - L4)) == 0xffff;
+}
+
+/* Without offloads: MSS-sized segments, each checksummed, seq moving on. */
+TEST(tso_in_device)
+{
+	int i;
+
+	setup();
+	tso_packet(ram(BUFS));
+	queue_tso(TSO_PAYLOAD, TSO_HDRLEN + TSO_PAYLOAD);
+	CHECK_EQ(nr_sent, 5);
+	for (i = 0; i < 5; i++) {
+		CHECK_EQ(sent_len[i], TSO_HDRLEN + (i < 4 ? TSO_MSS : 500));
+		CHECK(tcp_frame_ok(sent[i], sent_len[i]));
+		CHECK_EQ(get16(sent[i] + L4 + 6), i * TSO_MSS);
+		CHECK_EQ(sent[i][TSO_HDRLEN + 1], (uint8_t)(i * TSO_MSS + 1));
+	}
+	CHECK_EQ(reg(0x40f8), 1);	/* TSCTC */
+	CHECK_EQ(reg(0x4080), 5);	/* GPTC */
+	teardown();
+}
+
+/*
+ * With offloads: one frame and a virtio_net_hdr asking for the same
+ * segments; its partial checksum, once completed as the kernel does,
+ * is right for the whole packet.
+ */
+TEST(tso_by_backend)
+{
+	const struct virtio_net_hdr *vh = &sent_vh[0];
+	uint8_t *f = sent[0];
+
+	setup_backend(true);
+	tso_packet(ram(BUFS));
+	queue_tso(TSO_PAYLOAD, TSO_HDRLEN + TSO_PAYLOAD);
+	CHECK_EQ(nr_sent, 1);
+	CHECK_EQ(sent_len[0], TSO_HDRLEN + TSO_PAYLOAD);
+	CHECK_EQ(vh->flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(vh->gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	CHECK_EQ(vh->gso_size, TSO_MSS);
+	CHECK_EQ(vh->hdr_len, TSO_HDRLEN);
+	CHECK_EQ(vh->csum_start, L4);
+	CHECK_EQ(vh->csum_offset, 16);
+	put16(f + L4 + 16, ~csum_fold(csum_add(0, f + L4,
+					       sent_len[0] - L4)));
+	CHECK(tcp_frame_ok(f, sent_len[0]));
+	CHECK_EQ(reg(0x4080), 5);	/* GPTC: the segments on the wire */
+	teardown();
+}
+
+/* Headers that disagree with the context are cut in the device. */
+TEST(tso_headers_disagree)
+{
+	setup_backend(true);
+	tso_packet(ram(BUFS));
+	ram(BUFS)[L3] = 0x46;		/* IHL 24 bytes, TUCSS says 20 */
+	queue_tso(TSO_PAYLOAD, TSO_HDRLEN + TSO_PAYLOAD);
+	CHECK_EQ(nr_sent, 5);
+	CHECK_EQ(sent_vh[0].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	CHECK_EQ(sent_vh[0].flags, 0);
+	teardown();
+}
+
+/* More data than PAYLEN promised, past a backend frame: dropped. */
+TEST(tso_longer_than_paylen)
+{
+	setup_backend(true);
+	tso_packet(ram(BUFS));
+	queue_tso(TSO_PAYLOAD, 70000);
+	CHECK_EQ(nr_sent, 0);
+	CHECK_EQ(e1000_guest_errors(nic), 1);
+	CHECK_EQ(ram(RING + 16)[12] & 1, 1);
+	teardown();
+}
+
+/* TXSM without TSO: the backend completes the TCP checksum. */
+TEST(checksum_by_backend)
+{
+	setup_backend(true);
+	tso_packet(ram(BUFS));
+	put16(ram(BUFS) + L3 + 2, 20 + 20 + 100);
+	put_desc(RING, L3 | (uint64_t)L4 << 32 | (uint64_t)(L4 + 16) << 40,
+		 0x21U << 24, 0);
+	put_desc(RING + 16, BUFS, (TSO_HDRLEN + 100) | 1 << 20 | 0x2bU << 24,
+		 2 << 8);
+	tx_ring();
+	set_reg(0x3818, 2);
+	CHECK_EQ(nr_sent, 1);
+	CHECK_EQ(sent_vh[0].flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(sent_vh[0].csum_start, L4);
+	CHECK_EQ(sent_vh[0].csum_offset, 16);
+	CHECK_EQ(get16(sent[0] + L4 + 16), get16(ram(BUFS) + L4 + 16));
+	teardown();
+}
+
 static void rx_ring(unsigned int tail)
 {
 	unsigned int i;
@@ -248,6 +424,11 @@ int main(void)
 	RUN(interrupts);
 	RUN(transmit_legacy);
 	RUN(transmit_outside_ram);
+	RUN(tso_in_device);
+	RUN(tso_by_backend);
+	RUN(tso_headers_disagree);
+	RUN(tso_longer_than_paylen);
+	RUN(checksum_by_backend);
 	RUN(receive_and_backpressure);
 	return check_summary();
 }

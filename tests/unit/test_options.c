@@ -1103,8 +1103,14 @@ TEST(net_scripts_no_and_fd)
 		   "-device", "e1000,netdev=t0");
 	CHECK_STR(cfg.netdevs[0].script, "");
 	CHECK_STR(cfg.netdevs[0].downscript, "");
+	CHECK_EQ(cfg.netdevs[0].vnet_hdr, -1);
 	EXPECT_RUN("-netdev", "tap,id=t0,fd=3", "-device", "e1000,netdev=t0");
 	CHECK_EQ(cfg.netdevs[0].fd, 3);
+	EXPECT_RUN("-netdev", "tap,id=t0,vnet_hdr=off", "-device",
+		   "e1000,netdev=t0");
+	CHECK_EQ(cfg.netdevs[0].vnet_hdr, 0);
+	EXPECT_RUN("-nic", "tap,vnet_hdr=on,model=e1000");
+	CHECK_EQ(cfg.netdevs[0].vnet_hdr, 1);
 }
 
 /* QEMU creates every -netdev first, so order does not matter. */
@@ -1158,6 +1164,10 @@ TEST(net_netdev_errors)
 		     "-netdev", "tap,id=t0,fd=foo");
 	EXPECT_ERROR("-netdev tap,id=t0,fd=3,script=no: ifname=, script=, downscript=, vnet_hdr=, helper=, queues=, fds=, and vhostfds= are invalid with fd=",
 		     "-netdev", "tap,id=t0,fd=3,script=no");
+	EXPECT_ERROR("-netdev tap,id=t0,fd=3,vnet_hdr=on: ifname=, script=, downscript=, vnet_hdr=, helper=, queues=, fds=, and vhostfds= are invalid with fd=",
+		     "-netdev", "tap,id=t0,fd=3,vnet_hdr=on");
+	EXPECT_ERROR("-netdev tap,id=t0,vnet_hdr=maybe: Parameter 'vnet_hdr' expects 'on' or 'off'",
+		     "-netdev", "tap,id=t0,vnet_hdr=maybe");
 	EXPECT_ERROR("-netdev tap,id=t0,ifname=0123456789abcdef: Parameter 'ifname' is longer than 15 bytes",
 		     "-netdev", "tap,id=t0,ifname=0123456789abcdef");
 }
