@@ -108,7 +108,10 @@ one() {
 	[ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null && wait "$FLOOD"
 	FLOOD=
 	line=$(grep -o "packets .*" "$BENCH_TMP/out" | head -1)
-	[ -n "$line" ] || { bench_failed "$who: ${NAME[$row]}"; return; }
+	if [ -z "$line" ]; then
+		bench_failed "${NAME[$row]}" "$(unit "$row")" higher "$who"
+		return
+	fi
 	set -- $line	# packets N bytes B us T exits X irqs I
 	bench_sample "${NAME[$row]}" "$(unit "$row")" higher "$who" "$r" \
 		"$(awk -v us="$6" -v pk="$2" -v by="$4" -v w="${WIRE[$row]}" \

@@ -47,7 +47,7 @@ for ((r = 0; r < RUNS; r++)); do
 		read -ra cmd <<<"${CMD[$id]}"
 		if ! bench_time "$CPU" "$TIMEOUT" "${cmd[@]}" ||
 		   [ "$T_STATUS" != 1 ]; then
-			bench_failed "${WHO[$id]} failed"
+			bench_failed "${METRIC[pio]}" ns lower "${WHO[$id]}"
 			continue
 		fi
 		for kind in "${KINDS[@]}"; do

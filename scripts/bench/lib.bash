@@ -133,10 +133,13 @@ bench_time() {
 	T_NS=$2 T_STATUS=$4 T_RSS_KIB=$6 T_FIRST=${8:--1}
 }
 
-# bench_failed WHAT: says why a run failed, with the end of its output.
+# bench_failed METRIC UNIT lower|higher CONTENDER: a failed run, in the
+# report and on stderr with the end of its output.
 bench_failed() {
-	echo "bench-$SCENARIO: $* (status ${T_STATUS:-?}):" >&2
-	tail -n 5 "$BENCH_TMP/out" "$BENCH_TMP/err" >&2
+	local why="FAILED (status ${T_STATUS:-?})"
+	echo "bench-$SCENARIO: $4, $1: $why:" >&2
+	tail -n 5 "$BENCH_TMP/out" "$BENCH_TMP/err" >&2 2>/dev/null
+	bench_skip "$1" "$2" "$3" "$4" "$why"
 }
 
 # bench_ms NS: nanoseconds as milliseconds.

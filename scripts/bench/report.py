@@ -144,7 +144,8 @@ def scenario_table(name, metrics):
     lines = ["| " + " | ".join(head) + " |",
              "| --- | --- |" + " ---: |" * (len(head) - 2)]
     for m in metrics.values():
-        cells = [m.name, "%s (%s is better)" % (m.unit, m.better)]
+        cells = [m.name, "%s (%s is better)" % (m.unit, m.better)
+                 if m.unit else ""]
         cells += [cell(m, c) for c in who]
         for c in others:
             r = m.ratio(c)
@@ -214,7 +215,7 @@ def svg(scenarios, title="kvmlite's advantage (× better, log scale)"):
     kvmlite better, left worse, on a log2 scale clipped at ±2^6."""
     items = list(bars(scenarios))
     row, label_w, half, top = 18, 420, 240, 40
-    width = label_w + 2 * half + 20
+    width = label_w + 2 * half + 60
     height = top + row * len(items) + 30
     axis = label_w + half
     scale = half / 6.0

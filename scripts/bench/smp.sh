@@ -43,7 +43,7 @@ for ((r = 0; r < RUNS; r++)); do
 			-nographic "${DEBUG_EXIT[@]}" -kernel "$GUEST" \
 			-append "cpus=$n sockets=1 cores=$n threads=1 mode=up" ||
 		   [ "$T_STATUS" != 1 ]; then
-			bench_failed "-smp $n failed"
+			bench_failed "$(wall "$n")" ms lower "$K"
 			continue
 		fi
 		bench_sample "$(wall "$n")" ms lower "$K" "$r" "$(bench_ms "$T_NS")"
