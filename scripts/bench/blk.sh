@@ -14,8 +14,8 @@
 #
 # Usage: scripts/bench/blk.sh   env RUNS, QUICK (lib.bash),
 #   CPUS=list (default 0-1), SEQ_MIB (default 256, QUICK 32), RAND_MIB
-#   (default 8, QUICK 2; QUICK=1 runs the raw rows only), DIR (default build/bench-blk: on the disk, not a
-#   tmpfs, so that O_DIRECT works)
+#   (default 8, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
+#   build/bench-blk: on the disk, not a tmpfs, so that O_DIRECT works)
 set -u
 source "$(dirname "$0")/lib.bash"
 bench_init blk

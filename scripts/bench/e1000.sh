@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # e1000 over TAP, kvmlite against QEMU's default machine with -device
-# e1000 (without its iPXE ROM, which only slows QEMU's boot), same guest (build/guests/e1000_bench), same TAP setup in a network
-# namespace of its own:
+# e1000 (without its iPXE ROM, which only slows QEMU's boot), same guest
+# (build/guests/e1000_bench), same TAP setup in a network namespace of its
+# own:
 #   guest->host 1514-byte frames, 64 KiB TSO sends, 60-byte frames (the
 #   small-packet rate), and host->guest 1514-byte frames from a flood the
 #   host side keeps up.
@@ -12,12 +13,14 @@
 # the wire over both.  Needs root (network namespace, TAP).
 #
 # Usage: scripts/bench/e1000.sh   env RUNS, QUICK (lib.bash),
-#        COUNT=frames per run (default 2000, QUICK 500); RUNS defaults to 3
+#        COUNT=frames per run (default 2000, QUICK 500); RUNS defaults to 3;
+#        CPUS=list the VMM is pinned to (default 0-1)
 set -u
 source "$(dirname "$0")/lib.bash"
 bench_init e1000 3
 
 if [ "$QUICK" = 1 ]; then COUNT=${COUNT:-500}; else COUNT=${COUNT:-2000}; fi
+CPUS=${CPUS:-0-1}
 GUEST=$BUILD/guests/e1000_bench
 NS=kvml-bench-$$
 FLOOD=
@@ -102,7 +105,8 @@ one() {
 			"$BENCH_TMP/out" &
 		FLOOD=$!
 	fi
-	timeout 120 ip netns exec "$NS" "${vmm[@]}" "${DEBUG_EXIT[@]}" \
+	taskset -c "$CPUS" timeout 120 ip netns exec "$NS" "${vmm[@]}" \
+		"${DEBUG_EXIT[@]}" \
 		-kernel "$GUEST" -append "${ARGS[$row]}" "${NET[@]}" \
 		</dev/null >"$BENCH_TMP/out" 2>&1
 	[ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null && wait "$FLOOD"

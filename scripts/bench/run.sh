@@ -8,7 +8,8 @@
 #   smp			scripts/bench/smp.sh
 #   blk			scripts/bench/blk.sh
 #   e1000		scripts/bench/e1000.sh
-#   convert		scripts/bench/convert.sh, when it exists
+#   convert		scripts/bench/convert.sh, when it exists (recording
+#			through lib.bash as the others do)
 #   sizes		scripts/bench/sizes.sh
 #
 # Their samples go to bench/results.csv; bench/results.md (printed too) and
@@ -65,5 +66,8 @@ done
 
 python3 scripts/bench/report.py "$BENCH_SAMPLES" --md bench/results.md \
 	--svg bench/results.svg \
-	--note "run=$([ "$QUICK" = 1 ] && echo QUICK=1 || echo full), RUNS=$runs, single-vCPU guests pinned to CPU $CPU, $(($(date +%s) - BENCH_T0)) s in all"
+	--note "run=$([ "$QUICK" = 1 ] && echo QUICK=1 || echo full)" \
+	--note "repetitions=$runs (e1000 $e1000_runs)" \
+	--note "pinning=exits and startup on CPU $CPU, blk and e1000 on 0-1, smp on all" \
+	--note "duration=$(($(date +%s) - BENCH_T0)) s"
 echo "(written to bench/results.md, bench/results.csv, bench/results.svg)" >&2
