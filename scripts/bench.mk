@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: MIT
-# Startup benchmark, included by the top-level Makefile.
+# Benchmarks, included by the top-level Makefile.
 #
-#   make bench-startup		kvmlite vs QEMU microvm vs kvm_floor
+#   make bench [QUICK=1]	every scenario, one report: bench/results.md,
+#				bench/results.csv, bench/results.svg
+#   make bench-NAME		one scenario, its own bench/NAME.md
 #
-# The script builds kvmlite, the guests and the two tools below itself, so
-# that a kvmlite that fails to build is reported as failed, not hidden.
+# The scripts (scripts/bench/) build kvmlite, the guests and the tools
+# below themselves, so that a kvmlite that fails to build is reported as
+# failed, not hidden.
 
 BENCH_CFLAGS	:= -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror
 
@@ -19,57 +22,35 @@ $(BUILD)/timeit: tests/bench/timeit.c scripts/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
 
-bench-startup:
-	scripts/bench-startup.sh
-
-.PHONY: bench-startup
-
-# PIT counter read cost: kvmlite vs QEMU's in-kernel PIT vs kvm_floor.
-bench-pit:
-	scripts/bench-pit.sh
-
-.PHONY: bench-pit
-
-# SMP start-up: -smp 1, 8, 32, 64 until every AP is up.
-bench-smp:
-	scripts/bench-smp.sh
-
-.PHONY: bench-smp
-
 # DEFLATE: kvmlite's compressor and decompressor vs zlib on 64 KiB clusters.
 $(BUILD)/deflate_bench: tests/bench/deflate_bench.c $(BUILD)/libkvmlite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -Iinclude -o $@ $< $(BUILD)/libkvmlite.a -pthread
 
-bench-deflate:
-	scripts/bench-deflate.sh
+bench:
+	QUICK=$(QUICK) scripts/bench/run.sh
 
-.PHONY: bench-deflate
+# startup: hello from exec to first byte and to exit (and peak RSS);
+# exits: PIO, MMIO and PIT round trips; smp: -smp 1/8/64 bring-up;
+# blk: virtio-blk raw and qcow2; e1000: TAP throughput; sizes: binaries;
+# monitor: QMP/HMP round trips under load; deflate: kvmlite vs zlib.
+BENCH_SCENARIOS	:= startup exits smp blk e1000 sizes monitor deflate
 
-# virtio-blk throughput: kvmlite vs QEMU vs the host on the same image.
-bench-blk:
-	scripts/bench-blk.sh
+$(BENCH_SCENARIOS:%=bench-%):
+	QUICK=$(QUICK) scripts/bench/$(@:bench-%=%).sh
 
-.PHONY: bench-blk
+# The PIT read is one of the exit round trips.
+bench-pit: bench-exits
 
-# Monitor round trips (query-status, info cpus) with every vCPU busy.
-bench-monitor:
-	scripts/bench-monitor.sh
-
-.PHONY: bench-monitor
-
-# e1000 over TAP: throughput and packets per exit, kvmlite vs QEMU.
-bench-e1000:
-	scripts/bench-e1000.sh
-
-.PHONY: bench-e1000
+.PHONY: bench $(BENCH_SCENARIOS:%=bench-%) bench-pit
 
 # Notes a VMM's first KVM_RUN for the Linux boot benchmark (LD_PRELOAD).
 $(BUILD)/first_kvm_run.so: tests/bench/first_kvm_run.c scripts/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -shared -fPIC -o $@ $< -ldl
 
-# Linux boot time: kvmlite vs QEMU pc and microvm (slow: minutes a run).
+# Linux boot time: kvmlite vs QEMU pc and microvm (slow: minutes a run,
+# so not part of make bench).
 bench-linux:
 	scripts/bench/linux-boot.sh
 

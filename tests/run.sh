@@ -28,6 +28,9 @@ done
 for suite in tests/guest/*.sh; do
 	run_suite "$(basename "$suite" .sh)" bash "$suite"
 done
+for suite in tests/bench/test_*.py; do
+	run_suite "$(basename "$suite" .py)" python3 "$suite"
+done
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

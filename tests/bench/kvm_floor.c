@@ -2,9 +2,10 @@
 /*
  * kvm_floor: the least code that boots a PVH guest through /dev/kvm.
  *
- * It is the floor the startup benchmark compares kvmlite with: one VM, one
- * memory slot, one vCPU and a run loop that knows three ports.  It does what
- * kvmlite must do to boot build/guests/hello and nothing else.
+ * It is the floor the benchmarks compare kvmlite with: one VM, one memory
+ * slot, one vCPU and a run loop that knows three ports and answers every
+ * other port and MMIO access at once.  It does what kvmlite must do to boot
+ * build/guests/hello and build/guests/exitbench and nothing else.
  *
  * Usage: kvm_floor [-m MiB] [-stats] KERNEL [CMDLINE]
  *
@@ -40,6 +41,9 @@
 #define COM1_THR	0x3f8
 #define COM1_LSR	0x3fd
 #define DEBUG_EXIT	0xf4
+
+#define CPUID_HV_BASE	0x40000000
+#define CPUID_HV_TIMING	0x40000010	/* EAX: TSC frequency in kHz */
 
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;
@@ -207,13 +211,36 @@ static void setup_boot_info(const char *cmdline)
 	};
 }
 
+/*
+ * Points the hypervisor base leaf at the timing leaf and fills it with the
+ * TSC frequency, as kvmlite and QEMU's +invtsc do, so that a guest timing
+ * itself (exitbench) needs no clock device.  @c has room for two more.
+ */
+static void add_timing_leaf(struct kvm_cpuid2 *c, int vcpu)
+{
+	int khz = ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
+	struct kvm_cpuid_entry2 *base = NULL;
+
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == CPUID_HV_BASE)
+			base = &c->entries[i];
+	if (!base) {
+		base = &c->entries[c->nent++];
+		*base = (struct kvm_cpuid_entry2){ .function = CPUID_HV_BASE };
+	}
+	base->eax = CPUID_HV_TIMING;
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+		.function = CPUID_HV_TIMING, .eax = khz > 0 ? khz : 0,
+	};
+}
+
 static void set_cpuid(int kvm, int vcpu)
 {
 	int nent = 64;
 	struct kvm_cpuid2 *c;
 
 	for (;;) {
-		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		c = calloc(1, sizeof(*c) + (nent + 2) * sizeof(c->entries[0]));
 		if (!c)
 			die("out of memory");
 		c->nent = nent;
@@ -224,6 +251,7 @@ static void set_cpuid(int kvm, int vcpu)
 		free(c);
 		nent *= 2;
 	}
+	add_timing_leaf(c, vcpu);
 	IOCTL(vcpu, KVM_SET_CPUID2, c);
 	free(c);
 }

@@ -2,20 +2,23 @@
 /*
  * timeit: runs a command and reports its wall time and peak RSS.
  *
- * Usage: timeit [-o FILE] [-t SECONDS] COMMAND [ARG...]
+ * Usage: timeit [-o FILE] [-t SECONDS] [-f 1] COMMAND [ARG...]
  *
  * The clock starts just before the spawn and stops when wait4() returns,
  * so the figure is exec to exit plus one spawn.  One line goes to FILE
  * (stderr without -o):
  *
- *   elapsed_ns N status S maxrss_kib K
+ *   elapsed_ns N status S maxrss_kib K [first_byte_ns F]
  *
+ * With -f 1 the command's stdout is a pipe that timeit copies to its own,
+ * and F is the time to the first byte on it (-1 if none came).
  * S is the exit status, or 128 + the signal number: a command still running
  * after -t SECONDS is killed and reads 137.  timeit itself exits 0 unless
  * it could not run the command.  Link it statically: the child's
  * ru_maxrss can never read below the RSS timeit had when it spawned.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -43,6 +46,29 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * Copies @fd to stdout until EOF; returns when the first byte came, or -1.
+ * A timeout's SIGKILL closes the child's end, so this ends too.
+ */
+static long long copy_output(int fd)
+{
+	long long first = -1;
+	char buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return first;
+		if (first < 0)
+			first = now_ns();
+		if (write(STDOUT_FILENO, buf, n) < 0 && errno != EPIPE)
+			perror("timeit: write");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	FILE *out = stderr;
@@ -50,7 +76,9 @@ int main(int argc, char **argv)
 	long long t0, t1;
 	struct sigaction sa = { .sa_handler = on_alarm };
 	unsigned int timeout = 0;
-	int i = 1, status, err;
+	int i = 1, status, err, first_byte = 0, pipefd[2];
+	posix_spawn_file_actions_t fa;
+	long long first = -1;
 
 	for (; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "-o")) {
@@ -62,17 +90,26 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "-t")) {
 			timeout = strtoul(argv[i + 1], NULL, 0);
+		} else if (!strcmp(argv[i], "-f")) {
+			first_byte = !strcmp(argv[i + 1], "1");
 		} else {
 			break;
 		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: timeit [-o FILE] [-t SECONDS] COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: timeit [-o FILE] [-t SECONDS] [-f 1] COMMAND [ARG...]\n");
 		return 127;
 	}
+	posix_spawn_file_actions_init(&fa);
 
+	if (first_byte && (pipe2(pipefd, O_CLOEXEC) < 0 ||
+			   posix_spawn_file_actions_adddup2(&fa, pipefd[1],
+							    STDOUT_FILENO))) {
+		perror("timeit: pipe");
+		return 127;
+	}
 	t0 = now_ns();
-	err = posix_spawnp(&child, argv[i], NULL, NULL, argv + i, environ);
+	err = posix_spawnp(&child, argv[i], &fa, NULL, argv + i, environ);
 	if (err) {
 		fprintf(stderr, "timeit: %s: %s\n", argv[i], strerror(err));
 		return 127;
@@ -80,6 +117,10 @@ int main(int argc, char **argv)
 	if (timeout) {
 		sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: wait4 sees EINTR */
 		alarm(timeout);
+	}
+	if (first_byte) {
+		close(pipefd[1]);
+		first = copy_output(pipefd[0]);
 	}
 	while (wait4(child, &status, 0, &ru) < 0) {
 		if (errno != EINTR) {
@@ -89,8 +130,11 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 
-	fprintf(out, "elapsed_ns %lld status %d maxrss_kib %ld\n", t1 - t0,
+	fprintf(out, "elapsed_ns %lld status %d maxrss_kib %ld", t1 - t0,
 		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 		ru.ru_maxrss);
+	if (first_byte)
+		fprintf(out, " first_byte_ns %lld", first < 0 ? -1 : first - t0);
+	fputc('\n', out);
 	return fclose(out) ? 127 : 0;
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Minimal QMP and human-monitor clients for kvmlite (and QEMU), used by
-the monitor tests, scripts/bench-monitor.sh and scripts/pin-vcpus.sh.
+the monitor tests, scripts/bench/monitor.sh and scripts/pin-vcpus.sh.
 
 An address is a unix socket path or "tcp:HOST:PORT"."""
 

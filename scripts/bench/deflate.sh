@@ -8,10 +8,10 @@
 # process CPU time, which a busy machine disturbs less than wall time;
 # inflate speeds are the best of 5 rounds, compression runs once.
 #
-# Usage: scripts/bench-deflate.sh   env CORPUS (default: made from
+# Usage: scripts/bench/deflate.sh   env CORPUS (default: made from
 #        /usr/include and /usr/lib), CLUSTER (default 65536).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 CLUSTER=${CLUSTER:-65536}
 DIR=build/bench-deflate

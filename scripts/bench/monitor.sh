@@ -9,11 +9,11 @@
 # percentile of the round trip for each; the target is a p99 under 5 ms.
 # The latencies include the Python client's own time (about 15 us).
 #
-# Usage: scripts/bench-monitor.sh   env N (default 1000), SMP (default:
+# Usage: scripts/bench/monitor.sh   env N (default 1000), SMP (default:
 #        the number of host CPUs), KVMLITE (default ./kvmlite).
 #        Writes bench/monitor.md too.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 N=${N:-1000}
 SMP=${SMP:-$(nproc)}

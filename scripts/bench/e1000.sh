@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# e1000 over TAP, kvmlite against QEMU's default machine with -device
+# e1000 (without its iPXE ROM, which only slows QEMU's boot), same guest
+# (build/guests/e1000_bench), same TAP setup in a network namespace of its
+# own:
+#   guest->host 1514-byte frames, 64 KiB TSO sends, 60-byte frames (the
+#   small-packet rate), and host->guest 1514-byte frames from a flood the
+#   host side keeps up.
+# The guest times itself on the TSC and counts its register accesses
+# (each an exit to the VMM) and interrupts; packets per exit is frames on
+# the wire over both.  Needs root (network namespace, TAP).
+#
+# Usage: scripts/bench/e1000.sh   env RUNS, QUICK (lib.bash),
+#        COUNT=frames per run (default 2000, QUICK 500); RUNS defaults to 3;
+#        CPUS=list the VMM is pinned to (default 0-1)
+set -u
+source "$(dirname "$0")/lib.bash"
+bench_init e1000 3
+
+if [ "$QUICK" = 1 ]; then COUNT=${COUNT:-500}; else COUNT=${COUNT:-2000}; fi
+CPUS=${CPUS:-0-1}
+GUEST=$BUILD/guests/e1000_bench
+NS=kvml-bench-$$
+FLOOD=
+e1000_cleanup() {
+	[ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+}
+BENCH_CLEANUP=e1000_cleanup
+
+ROWS=(tx tso small rx)
+declare -A ARGS WIRE NAME
+ARGS=([tx]="mode=tx count=$COUNT size=1514"
+      [tso]="mode=tso count=$((COUNT / 20)) size=64000"
+      [small]="mode=tx count=$COUNT size=60"
+      [rx]="mode=rx count=$COUNT size=1514 itr=500")
+WIRE=([tx]=1 [tso]=45 [small]=1 [rx]=1)	# frames per guest packet
+NAME=([tx]="guest→host 1514 B" [tso]="guest→host 64 KiB TSO"
+      [small]="guest→host 60 B" [rx]="host→guest 1514 B")
+
+# rate ROW: the row's figure, kpps for small packets, else Mbit/s.
+unit() { [ "$1" = small ] && echo kpps || echo Mbit/s; }
+
+VMMS=("$K")
+if bench_have_qemu; then
+	VMMS+=("$QPC")
+else
+	for row in "${ROWS[@]}"; do
+		bench_skip "${NAME[$row]}" "$(unit "$row")" higher "$QPC" \
+			"$QEMU not installed"
+	done
+fi
+if [ "$(id -u)" != 0 ]; then
+	for row in "${ROWS[@]}"; do
+		bench_skip "${NAME[$row]}" "$(unit "$row")" higher "$K" \
+			"skipped: needs root for the TAP"
+	done
+	bench_finish
+	exit 0
+fi
+make -s kvmlite guests >&2 || bench_die "cannot build kvmlite or the guests"
+
+cat >"$BENCH_TMP/up.sh" <<EOF
+#!/bin/sh
+ip link set "\$1" up
+ip addr add 10.0.0.1/24 dev "\$1"
+ip neigh replace 10.0.0.2 lladdr 52:54:00:12:34:56 dev "\$1" nud permanent
+EOF
+chmod +x "$BENCH_TMP/up.sh"
+NET=(-netdev "tap,id=n0,ifname=kb0,script=$BENCH_TMP/up.sh,downscript=no")
+
+ip netns add "$NS" || bench_die "cannot create network namespace $NS"
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.default.disable_ipv6=1
+
+# The host side of "rx": 1472-byte datagrams (1514-byte frames) as fast
+# as the TAP takes them, once the guest says it is ready.
+cat >"$BENCH_TMP/flood.py" <<'EOF'
+import socket, sys, time
+log = sys.argv[1]
+while "ready rx" not in open(log).read():
+    time.sleep(0.01)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+data = b"x" * 1472
+while True:
+    try:
+        s.sendto(data, ("10.0.0.2", 5001))
+    except OSError:
+        time.sleep(0.0001)
+EOF
+
+# one WHO ROW: one run, recorded.
+one() {
+	local who=$1 row=$2 vmm line
+	if [ "$who" = "$K" ]; then
+		vmm=(./kvmlite -m 64M -device e1000,netdev=n0)
+	else
+		vmm=("${QEMU_PC[@]}" -m 64M -device e1000,netdev=n0,romfile=)
+	fi
+	: >"$BENCH_TMP/out"
+	if [ "$row" = rx ]; then
+		ip netns exec "$NS" python3 "$BENCH_TMP/flood.py" \
+			"$BENCH_TMP/out" &
+		FLOOD=$!
+	fi
+	taskset -c "$CPUS" timeout 120 ip netns exec "$NS" "${vmm[@]}" \
+		"${DEBUG_EXIT[@]}" \
+		-kernel "$GUEST" -append "${ARGS[$row]}" "${NET[@]}" \
+		</dev/null >"$BENCH_TMP/out" 2>&1
+	[ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null && wait "$FLOOD"
+	FLOOD=
+	line=$(grep -o "packets .*" "$BENCH_TMP/out" | head -1)
+	if [ -z "$line" ]; then
+		bench_failed "${NAME[$row]}" "$(unit "$row")" higher "$who"
+		return
+	fi
+	set -- $line	# packets N bytes B us T exits X irqs I
+	bench_sample "${NAME[$row]}" "$(unit "$row")" higher "$who" "$r" \
+		"$(awk -v us="$6" -v pk="$2" -v by="$4" -v w="${WIRE[$row]}" \
+			-v small=$([ "$row" = small ] && echo 1 || echo 0) \
+			'BEGIN { v = small ? pk * w * 1000 / us : by * 8 / us
+				 printf "%.1f", v }')"
+	bench_sample "${NAME[$row]}: packets per exit" pkts/exit higher \
+		"$who" "$r" "$(awk -v pk="$2" -v w="${WIRE[$row]}" -v ex="$8" \
+			-v ir="${10}" 'BEGIN { printf "%.1f", pk * w / (ex + ir + 1e-9) }')"
+}
+
+for ((r = 0; r < RUNS; r++)); do
+	for row in "${ROWS[@]}"; do
+		bench_progress "round $((r + 1))/$RUNS: ${NAME[$row]}"
+		mapfile -t order < <(bench_rotate "$r" "${VMMS[@]}")
+		for who in "${order[@]}"; do
+			one "$who" "$row"
+		done
+	done
+done
+bench_finish
