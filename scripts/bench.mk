@@ -34,7 +34,7 @@ bench:
 # exits: PIO, MMIO and PIT round trips; smp: -smp 1/8/64 bring-up;
 # blk: virtio-blk raw and qcow2; e1000: TAP throughput; sizes: binaries;
 # monitor: QMP/HMP round trips under load; deflate: kvmlite vs zlib.
-BENCH_SCENARIOS	:= startup exits smp blk e1000 sizes monitor deflate
+BENCH_SCENARIOS	:= startup exits smp blk e1000 convert sizes monitor deflate
 
 $(BENCH_SCENARIOS:%=bench-%):
 	QUICK=$(QUICK) scripts/bench/$(@:bench-%=%).sh

@@ -8,33 +8,28 @@
 # run; each run's time includes an fsync of the output, and the input is
 # read into the page cache before every run so that both start equal.
 #
-# Usage: scripts/bench/convert.sh
+# Usage: scripts/bench/convert.sh (or make bench-convert)
 #   env RUNS=N (default 3), SIZE_MIB (default 4096), QUICK=1 (one run of
 #   a 1 GiB image), DIR (default build/bench-convert: on the disk, not a
 #   tmpfs), CPUS=list for taskset (default 0-1)
-# Prints a Markdown table and appends it to bench/convert.md.
+# Records its samples through lib.bash (kvmlite-img as the "kvmlite"
+# contender); alone, writes bench/convert.md.
 
 set -u
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.bash"
+bench_init convert 3
 
-if [ -n "${QUICK:-}" ]; then
-	RUNS=${RUNS:-1}
-	SIZE_MIB=${SIZE_MIB:-1024}
-fi
-RUNS=${RUNS:-3}
+[ "$QUICK" = 1 ] && SIZE_MIB=${SIZE_MIB:-1024}
 SIZE_MIB=${SIZE_MIB:-4096}
 DIR=${DIR:-build/bench-convert}
 CPUS=${CPUS:-0-1}
 RUN_MIB=64
 SRC=$DIR/source.raw
-REPORT=bench/convert.md
 KIMG=./kvmlite-img
 
-die() { echo "convert: $*" >&2; exit 1; }
-
-make -s kvmlite-img >&2 || die "cannot build kvmlite-img"
-command -v qemu-img >/dev/null || die "qemu-img not found"
-mkdir -p "$DIR" bench
+make -s kvmlite-img >&2 || bench_die "cannot build kvmlite-img"
+command -v qemu-img >/dev/null || bench_die "qemu-img not found"
+mkdir -p "$DIR"
 
 # The source image, kept between runs of the benchmark.
 make_source() {
@@ -49,7 +44,7 @@ make_source() {
 			seq -f "%012g bytes of compressible text" 9999999 |
 				head -c "${half}M"
 		} | dd of="$SRC" bs=1M seek="$off" conv=notrunc status=none \
-			iflag=fullblock || die "cannot write $SRC"
+			iflag=fullblock || bench_die "cannot write $SRC"
 	done
 }
 
@@ -61,25 +56,24 @@ timed() {
 	local out=$1 start end
 	shift
 	start=$(date +%s.%N)
-	taskset -c "$CPUS" "$@" >/dev/null || die "failed: $*"
+	taskset -c "$CPUS" "$@" >/dev/null || bench_die "failed: $*"
 	sync "$out"
 	end=$(date +%s.%N)
 	echo "$end - $start" | bc
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-declare -A TIMES
-# one_run DIRECTION TOOL: a conversion, its time appended to TIMES
+# one_run RUN DIRECTION TOOL: a conversion, its time a sample
 one_run() {
-	local dir=$1 tool=$2 in out from to
+	local run=$1 dir=$2 tool=$3 in out from to who=qemu-img
 	case $dir in
 	raw2qcow2) in=$SRC; out=$DIR/out.qcow2; from=raw; to=qcow2 ;;
 	qcow2raw) in=$DIR/source.qcow2; out=$DIR/out.raw; from=qcow2; to=raw ;;
 	esac
+	[ "$tool" = "$KIMG" ] && who=$K
 	warm "$in"
-	TIMES[$dir.$tool]+="$(timed "$out" "$tool" convert -f $from \
-		-O $to "$in" "$out") "
+	bench_sample "${SIZE_MIB} MiB half-sparse $from -> $to" \
+		s lower "$who" "$run" \
+		"$(timed "$out" "$tool" convert -f $from -O $to "$in" "$out")"
 	# kvmlite-img's output is checked at the end.  The file system
 	# discards what a deletion frees: not during the next run.
 	[ "$tool" = "$KIMG" ] && mv "$out" "$out.kvmlite" || rm -f "$out"
@@ -88,44 +82,19 @@ one_run() {
 
 make_source
 qemu-img convert -f raw -O qcow2 "$SRC" "$DIR/source.qcow2" ||
-	die "cannot make $DIR/source.qcow2"
-for ((run = 0; run < RUNS; run++)); do
+	bench_die "cannot make $DIR/source.qcow2"
+for ((run = 1; run <= RUNS; run++)); do
+	bench_progress "run $run of $RUNS"
 	for dir in raw2qcow2 qcow2raw; do
-		# Alternate which goes first.
-		if ((run % 2)); then
-			one_run $dir qemu-img
-			one_run $dir $KIMG
-		else
-			one_run $dir $KIMG
-			one_run $dir qemu-img
-		fi
+		for tool in $(bench_rotate "$run" "$KIMG" qemu-img); do
+			one_run "$run" "$dir" "$tool"
+		done
 	done
 done
 # kvmlite-img's outputs must hold the source's data.
 qemu-img check -q "$DIR/out.qcow2.kvmlite" &&
 	qemu-img compare -q "$SRC" "$DIR/out.qcow2.kvmlite" &&
 	qemu-img compare -q "$SRC" "$DIR/out.raw.kvmlite" ||
-	die "an output of kvmlite-img differs from the source"
+	bench_die "an output of kvmlite-img differs from the source"
 rm -f "$DIR"/out.*
-
-row() {
-	local label=$1 dir=$2 k q
-	k=$(tr ' ' '\n' <<<"${TIMES[$dir.$KIMG]}" | grep . | median)
-	q=$(tr ' ' '\n' <<<"${TIMES[$dir.qemu-img]}" | grep . | median)
-	printf '| %s | %.2f | %.2f | %.0f%% |\n' "$label" "$k" "$q" \
-		"$(echo "100 * $q / $k" | bc -l)"
-}
-
-{
-	echo
-	echo "## convert, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)"
-	echo
-	echo "${SIZE_MIB} MiB half-sparse image, median of $RUNS run(s)," \
-		"seconds including an fsync of the output; speed is" \
-		"qemu-img's time over kvmlite-img's."
-	echo
-	echo "| direction | kvmlite-img s | qemu-img s | kvmlite-img speed |"
-	echo "| --- | --- | --- | --- |"
-	row "raw -> qcow2" raw2qcow2
-	row "qcow2 -> raw" qcow2raw
-} | tee -a "$REPORT"
+bench_finish
