@@ -10,7 +10,8 @@
 #				copy of its seeds: a PASS/FAIL line each and
 #				the executions in total
 #
-# Target NAME is tests/fuzz/fuzz_NAME.c, linked against every kvmlite
+# Target NAME is tests/fuzz/fuzz_NAME.c (which may use tests/unit's fake
+# PCI bus and virtio driver), linked against every kvmlite
 # source built for fuzzing.  Its seeds are also replayed by `make units`
 # as test_fuzz_NAME, built with gcc and the sanitizers.  A crash found is
 # fixed, and its input added to the seeds.
@@ -20,7 +21,8 @@ FUZZ_SECONDS	?= 60
 FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		   -Iinclude -pthread -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
-FUZZ_TARGETS	:= virtqueue inflate json e1000_tx e1000_rx qcow2 pci options
+FUZZ_TARGETS	:= virtqueue virtio_blk inflate json e1000_tx e1000_rx qcow2 pci \
+		   options
 
 # kvmlite's sources twice more: instrumented for libFuzzer (clang), and
 # sanitized for the replays (gcc; the SAN=1 library already is).
@@ -48,12 +50,13 @@ $(FUZZ_LIB) $(BUILD)/replay/libkvmlite.a:
 	ar rcs $@ $^
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) scripts/fuzz.mk
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIB)
 
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 		$(REPLAY_LIB) scripts/fuzz.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus-$*"' \
+	$(CC) $(FUZZ_CFLAGS) -Itests/unit -DFUZZ_CORPUS='"tests/fuzz/corpus-$*"' \
 		-DREPLAY_NAME='"fuzz_$*_replay"' -o $@ $< tests/fuzz/replay.c \
 		$(REPLAY_LIB)
 

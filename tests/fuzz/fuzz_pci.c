@@ -6,7 +6,7 @@
  * command and capability writes), of accesses to wherever the BARs are
  * decoded at that moment, and of machine resets.  On the bus: the host
  * bridge, an e1000, and a function with an I/O, a 32-bit and a 64-bit
- * memory BAR and MSI-X.
+ * memory BAR and MSI-X, on tests/unit/fake_pci.h's platform.
  *
  * The host and functions are made once; each input starts from a reset.
  *
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fake_pci.h"
 #include "kvmlite/bus.h"
 #include "kvmlite/e1000.h"
 #include "kvmlite/memory.h"
@@ -26,7 +27,6 @@
 
 #define STEP_SIZE	8
 #define RAM_SIZE	0x10000U
-#define MEM64_BASE	0x100000000ULL
 #define MSIX_VECTORS	8
 
 enum step_kind {
@@ -40,57 +40,13 @@ enum step_kind {
 };
 
 struct fuzz_pci {
-	struct bus *pio, *mmio;
 	struct pci_host *host;
 	struct pci_dev bare;
 	struct e1000 *e1000;
 	struct guest_mem mem;
-	struct irq_line line;
-	int nr_msi;
 };
 
 static struct fuzz_pci fz;
-
-static const struct irq_line *intx_line(void *opaque, unsigned int slot,
-					unsigned int intx)
-{
-	(void)slot;
-	(void)intx;
-	return &((struct fuzz_pci *)opaque)->line;
-}
-
-static int msi_new(void *opaque)
-{
-	struct fuzz_pci *f = opaque;
-
-	return f->nr_msi < 64 ? f->nr_msi++ : -1;
-}
-
-static int msi_route(void *opaque, int handle, uint64_t addr, uint32_t data)
-{
-	(void)opaque;
-	(void)addr;
-	(void)data;
-	ENSURE(handle >= 0 && handle < 64);
-	return 0;
-}
-
-static void msi_fire(void *opaque, int handle)
-{
-	(void)opaque;
-	ENSURE(handle >= 0 && handle < 64);
-}
-
-static int ioeventfd(void *opaque, uint64_t addr, uint32_t len, int fd,
-		     bool assign)
-{
-	(void)opaque;
-	(void)addr;
-	(void)len;
-	(void)fd;
-	(void)assign;
-	return 0;
-}
 
 /* The bare function's registers: reads return the offset, writes vanish. */
 static void bare_io(void *opaque, uint64_t offset, void *data, uint32_t len,
@@ -125,19 +81,12 @@ static void setup(struct fuzz_pci *f)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 	struct e1000_params params = { .mac = mac, .mem = &f->mem };
-	struct pci_platform plat = {
-		.mem64_base = MEM64_BASE, .intx_line = intx_line,
-		.msi_new = msi_new, .msi_route = msi_route,
-		.msi_fire = msi_fire, .ioeventfd = ioeventfd, .opaque = f,
-	};
 	char err[256];
 
 	f->mem.host = calloc(1, RAM_SIZE);
 	ENSURE(f->mem.host);
 	f->mem.size = f->mem.low_size = RAM_SIZE;
-	plat.pio = f->pio = bus_new("pio");
-	plat.mmio = f->mmio = bus_new("mmio");
-	f->host = pci_host_new(&plat);
+	f->host = new_host();
 	ENSURE(f->host);
 	f->e1000 = e1000_new(&params);
 	ENSURE(f->e1000 && !pci_host_attach(f->host, e1000_pci_dev(f->e1000),
@@ -156,7 +105,7 @@ static void bar_access(struct fuzz_pci *f, uint8_t pick, uint16_t offset,
 	if (bar->type == PCI_BAR_NONE || bar->mapped == PCI_BAR_UNMAPPED)
 		return;
 	addr = bar->mapped + (offset & (bar->size - 1) & ~(uint64_t)(len - 1));
-	bus_access(bar->type == PCI_BAR_IO ? f->pio : f->mmio, addr, val, len,
+	bus_access(bar->type == PCI_BAR_IO ? fake.pio : fake.mmio, addr, val, len,
 		   write);
 }
 
@@ -169,13 +118,13 @@ static void step(struct fuzz_pci *f, const uint8_t *s)
 
 	switch (s[0] % NR_KINDS) {
 	case CONFIG_ADDRESS:
-		bus_access(f->pio, PCI_CONFIG_ADDRESS, &val, 4, true);
+		bus_access(fake.pio, PCI_CONFIG_ADDRESS, &val, 4, true);
 		break;
 	case CONFIG_READ:
-		bus_access(f->pio, port, &val, len, false);
+		bus_access(fake.pio, port, &val, len, false);
 		break;
 	case CONFIG_WRITE:
-		bus_access(f->pio, port, &val, len, true);
+		bus_access(fake.pio, port, &val, len, true);
 		break;
 	case BAR_READ:
 	case BAR_WRITE:
