@@ -61,8 +61,8 @@ run: $(KVMLITE_BIN) guests
 
 test: all
 	@scripts/install-test-deps.sh
-	@BUILD=$(BUILD) KVMLITE=./$(KVMLITE_BIN) KVMLITE_IMG=./$(KVMLITE_IMG_BIN) \
-		tests/run.sh
+	@BUILD=$(BUILD) KVMLITE=./$(KVMLITE_BIN) \
+		KVMLITE_IMG=./$(KVMLITE_IMG_BIN) tests/run.sh
 
 # Boots the Debian kernel (scripts/linux-guest.sh) and reports milestones.
 test-linux: kvmlite

@@ -21,8 +21,8 @@ FUZZ_SECONDS	?= 60
 FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		   -Iinclude -pthread -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all
-FUZZ_TARGETS	:= virtqueue virtio_blk inflate json e1000_tx e1000_rx qcow2 pci \
-		   options
+FUZZ_TARGETS	:= virtqueue virtio_blk inflate json e1000_tx e1000_rx \
+		   qcow2 pci options
 
 # kvmlite's sources twice more: instrumented for libFuzzer (clang), and
 # sanitized for the replays (gcc; the SAN=1 library already is).
@@ -56,7 +56,8 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) scripts/fuzz.mk
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
 		$(REPLAY_LIB) scripts/fuzz.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CFLAGS) -Itests/unit -DFUZZ_CORPUS='"tests/fuzz/corpus-$*"' \
+	$(CC) $(FUZZ_CFLAGS) -Itests/unit \
+		-DFUZZ_CORPUS='"tests/fuzz/corpus-$*"' \
 		-DREPLAY_NAME='"fuzz_$*_replay"' -o $@ $< tests/fuzz/replay.c \
 		$(REPLAY_LIB)
 

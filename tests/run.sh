@@ -18,7 +18,8 @@ chmod 1777 "$san_logs"	# errors.sh runs kvmlite as nobody too
 trap 'rm -rf "$log" "$san_logs"' EXIT
 san_opts="halt_on_error=1:abort_on_error=1:log_path=$san_logs/report"
 export ASAN_OPTIONS="$san_opts:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+lsan_opts="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="$lsan_opts${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="$san_opts:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 sanitizer_reports() {

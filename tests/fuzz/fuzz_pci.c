@@ -105,8 +105,8 @@ static void bar_access(struct fuzz_pci *f, uint8_t pick, uint16_t offset,
 	if (bar->type == PCI_BAR_NONE || bar->mapped == PCI_BAR_UNMAPPED)
 		return;
 	addr = bar->mapped + (offset & (bar->size - 1) & ~(uint64_t)(len - 1));
-	bus_access(bar->type == PCI_BAR_IO ? fake.pio : fake.mmio, addr, val, len,
-		   write);
+	bus_access(bar->type == PCI_BAR_IO ? fake.pio : fake.mmio, addr, val,
+		   len, write);
 }
 
 static void step(struct fuzz_pci *f, const uint8_t *s)
