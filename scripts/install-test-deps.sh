@@ -8,6 +8,10 @@ command -v qemu-system-x86_64 >/dev/null || needed+=(qemu-system-x86)
 command -v qemu-img >/dev/null || needed+=(qemu-utils)
 command -v python3 >/dev/null || needed+=(python3)
 command -v ps >/dev/null || needed+=(procps)
+# make fuzz: clang and its libFuzzer and sanitizer runtimes.
+command -v clang >/dev/null || needed+=(clang)
+[ -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] ||
+	needed+=(libclang-rt-dev)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
 	echo "test dependencies missing (install as root): ${needed[*]}" >&2

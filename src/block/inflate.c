@@ -407,7 +407,8 @@ static int stored_block(struct inflater *s)
 		copy = s->out_end - s->out;
 	if (copy > (size_t)(s->in_end - s->in))
 		return INFLATE_ERR_TRUNCATED;
-	memcpy(s->out, s->in, copy);
+	if (copy)	/* s->out may be NULL when there is no output room */
+		memcpy(s->out, s->in, copy);
 	s->in += copy;
 	s->out += copy;
 	return copy < len ? INFLATE_ERR_OUTPUT_FULL : INFLATE_OK;

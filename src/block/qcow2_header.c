@@ -386,7 +386,8 @@ static size_t put_ext(uint8_t *buf, size_t pos, uint32_t type,
 {
 	be_put32(buf + pos, type);
 	be_put32(buf + pos + 4, len);
-	memcpy(buf + pos + 8, data, len);
+	if (len)	/* an empty extension may come with no data at all */
+		memcpy(buf + pos + 8, data, len);
 	memset(buf + pos + 8 + len, 0, ((len + 7) & ~7u) - len);
 	return pos + 8 + ((len + 7) & ~7u);
 }

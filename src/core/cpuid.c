@@ -197,7 +197,7 @@ static int apply_edit(struct cpu_model *model, const char *item,
 	if (on && (!host || !(*entry_reg(host, f->reg) & (1U << f->bit)))) {
 		warn_report("host doesn't support requested feature: "
 			    "CPUID.%02XH:%s.%s [bit %u]", f->leaf,
-			    "EAX\0EBX\0ECX\0EDX" + 4 * f->reg, f->name, f->bit);
+			    &"EAX\0EBX\0ECX\0EDX"[4 * f->reg], f->name, f->bit);
 		return 0;
 	}
 	if (!e)

@@ -111,7 +111,7 @@ static int serial_init(struct machine *m, int i, char *err, size_t errlen)
 	struct chardev_host host = { chardev_quit, m };
 	struct chardev *chr;
 	struct uart *uart;
-	char label[16];
+	char label[sizeof("serial-2147483648")];
 
 	snprintf(label, sizeof(label), "serial%d", i);
 	chr = chardev_open(spec, label, m->ioloop, &host, err, errlen);

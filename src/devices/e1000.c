@@ -649,7 +649,8 @@ static void reg_access(struct e1000 *e, uint32_t off, uint8_t *data,
 	if (is_write) {
 		memcpy(&v, data, len);
 		v = le32toh(v) << shift;
-		if (len < 4)
+		/* Past the register file there is nothing to merge with. */
+		if (len < 4 && dword < REG_FILE_SIZE)
 			v |= e1000_reg(e, dword) & ~mask;
 		reg_write(e, dword, v);
 		return;

@@ -2,6 +2,8 @@
 /*
  * ELF32/ELF64 reading for the kernel loaders.  The file is untrusted:
  * every offset and size is checked against the file before it is used.
+ * Headers are copied out before they are read: the file may place them at
+ * any offset, aligned or not.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,27 +25,30 @@ bool elf_parse(const struct boot_file *file, struct elf_image *elf)
 		return false;
 	elf->file = file;
 	if (d[EI_CLASS] == ELFCLASS64) {
-		const Elf64_Ehdr *eh = (const void *)d;
+		Elf64_Ehdr eh;
 
-		if (file->size < sizeof(*eh) ||
-		    eh->e_phentsize != sizeof(Elf64_Phdr))
+		if (file->size < sizeof(eh))
+			return false;
+		memcpy(&eh, d, sizeof(eh));
+		if (eh.e_phentsize != sizeof(Elf64_Phdr))
 			return false;
 		elf->is64 = true;
-		elf->machine = eh->e_machine;
-		elf->entry = eh->e_entry;
-		elf->phoff = eh->e_phoff;
-		elf->phnum = eh->e_phnum;
+		elf->machine = eh.e_machine;
+		elf->entry = eh.e_entry;
+		elf->phoff = eh.e_phoff;
+		elf->phnum = eh.e_phnum;
 		phentsize = sizeof(Elf64_Phdr);
 	} else if (d[EI_CLASS] == ELFCLASS32) {
-		const Elf32_Ehdr *eh = (const void *)d;
+		Elf32_Ehdr eh;
 
-		if (eh->e_phentsize != sizeof(Elf32_Phdr))
+		memcpy(&eh, d, sizeof(eh));
+		if (eh.e_phentsize != sizeof(Elf32_Phdr))
 			return false;
 		elf->is64 = false;
-		elf->machine = eh->e_machine;
-		elf->entry = eh->e_entry;
-		elf->phoff = eh->e_phoff;
-		elf->phnum = eh->e_phnum;
+		elf->machine = eh.e_machine;
+		elf->entry = eh.e_entry;
+		elf->phoff = eh.e_phoff;
+		elf->phnum = eh.e_phnum;
 		phentsize = sizeof(Elf32_Phdr);
 	} else {
 		return false;
@@ -57,16 +62,18 @@ void elf_segment(const struct elf_image *elf, unsigned int i,
 	const uint8_t *d = elf->file->data;
 
 	if (elf->is64) {
-		const Elf64_Phdr *ph = (const void *)(d + elf->phoff) + i * sizeof(*ph);
+		Elf64_Phdr phdr, *ph = &phdr;
 
+		memcpy(ph, d + elf->phoff + i * sizeof(*ph), sizeof(*ph));
 		seg->type = ph->p_type;
 		seg->offset = ph->p_offset;
 		seg->paddr = ph->p_paddr;
 		seg->filesz = ph->p_filesz;
 		seg->memsz = ph->p_memsz;
 	} else {
-		const Elf32_Phdr *ph = (const void *)(d + elf->phoff) + i * sizeof(*ph);
+		Elf32_Phdr phdr, *ph = &phdr;
 
+		memcpy(ph, d + elf->phoff + i * sizeof(*ph), sizeof(*ph));
 		seg->type = ph->p_type;
 		seg->offset = ph->p_offset;
 		seg->paddr = ph->p_paddr;
@@ -82,11 +89,13 @@ static const void *note_in(const uint8_t *p, uint64_t len, const char *name,
 
 	/* Elf32_Nhdr and Elf64_Nhdr are the same three 32-bit words. */
 	while (len >= sizeof(Elf32_Nhdr)) {
-		const Elf32_Nhdr *nh = (const void *)p;
-		uint64_t name_sz = ((uint64_t)nh->n_namesz + 3) & ~3ULL;
-		uint64_t desc_sz = ((uint64_t)nh->n_descsz + 3) & ~3ULL;
-		uint64_t total = sizeof(*nh) + name_sz + desc_sz;
+		Elf32_Nhdr note, *nh = &note;
+		uint64_t name_sz, desc_sz, total;
 
+		memcpy(nh, p, sizeof(*nh));
+		name_sz = ((uint64_t)nh->n_namesz + 3) & ~3ULL;
+		desc_sz = ((uint64_t)nh->n_descsz + 3) & ~3ULL;
+		total = sizeof(*nh) + name_sz + desc_sz;
 		if (total > len)
 			return NULL;
 		if (nh->n_type == type && nh->n_namesz == name_len &&

@@ -4,6 +4,7 @@
  * a.out kludge, with a header in its first 8 KiB.  The information
  * structure matches what QEMU's -kernel gives such a kernel.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,22 +68,27 @@ struct mb_mmap_entry {
 	uint32_t type;
 } __attribute__((packed));
 
-static const struct mb_header *mb_find_header(const struct boot_file *f,
-					      uint64_t *offset)
+/*
+ * Copies the header out of the file, zero-padded past its end: the
+ * file's bytes need not be 4-byte aligned in memory.
+ */
+static bool mb_find_header(const struct boot_file *f, struct mb_header *h,
+			   uint64_t *offset)
 {
 	uint64_t limit = f->size < MB_SEARCH_LIMIT ? f->size : MB_SEARCH_LIMIT;
 	uint64_t off;
 
 	for (off = 0; off + 12 <= limit; off += 4) {
-		const struct mb_header *h = (const void *)(f->data + off);
-
+		memset(h, 0, sizeof(*h));
+		memcpy(h, f->data + off, f->size - off < sizeof(*h) ?
+		       f->size - off : sizeof(*h));
 		if (h->magic == MB_HEADER_MAGIC &&
 		    h->magic + h->flags + h->checksum == 0) {
 			*offset = off;
-			return h;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 /* The a.out kludge: the header says where the image goes. */
@@ -209,12 +215,11 @@ static int multiboot_load(struct guest_mem *mem,
 			  struct boot_state *state, char *err, size_t errlen)
 {
 	const struct boot_file *f = &files->kernel;
-	const struct mb_header *h;
+	struct mb_header header, *h = &header;
 	struct elf_image elf;
 	uint64_t hdr_off, entry, end, initrd;
 
-	h = mb_find_header(f, &hdr_off);
-	if (!h)
+	if (!mb_find_header(f, h, &hdr_off))
 		return 0;
 	/* A 64-bit ELF that also carries a header boots as plain ELF64. */
 	if (!(h->flags & MB_FLAG_AOUT_KLUDGE) && elf_parse(f, &elf) &&

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "kvmlite/memory.h"
 #include "kvmlite/virtqueue.h"
 
@@ -47,18 +48,6 @@ struct fuzz {
 	bool quiet;			/* kicks off while serving */
 	uint8_t fill;
 };
-
-/* Fuzzer-found bugs must stop the gcc corpus replay too, so no assert(). */
-#define ENSURE(cond)				\
-	do {					\
-		if (!(cond))			\
-			__builtin_trap();	\
-	} while (0)
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
 
 /* RAM offset @off as a guest physical address: low RAM, then high RAM. */
 static uint64_t ram_gpa(const struct guest_mem *mem, uint16_t off)
@@ -166,13 +155,11 @@ static bool setup(struct fuzz *f, const uint8_t *hdr, const uint8_t *image,
 	f->reverse = flags & 8;
 	f->quiet = flags & 16;
 	return virtq_enable(&f->vq, &f->mem, qsize,
-			    ram_gpa(&f->mem, rd16(hdr + 5)),
-			    ram_gpa(&f->mem, rd16(hdr + 7)),
-			    ram_gpa(&f->mem, rd16(hdr + 9)),
+			    ram_gpa(&f->mem, fuzz_rd16(hdr + 5)),
+			    ram_gpa(&f->mem, fuzz_rd16(hdr + 7)),
+			    ram_gpa(&f->mem, fuzz_rd16(hdr + 9)),
 			    flags & 1, flags & 2) == 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -190,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		  size - HEADER_SIZE - nr_writes * WRITE_SIZE)) {
 		serve(&f);
 		for (i = 0; i < nr_writes; i++) {
-			uint16_t off = rd16(script + i * WRITE_SIZE);
+			uint16_t off = fuzz_rd16(script + i * WRITE_SIZE);
 
 			if (off <= RAM_SIZE - 2)
 				memcpy(f.mem.host + off,

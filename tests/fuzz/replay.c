@@ -4,20 +4,14 @@
  * inputs that once found bugs keep being run as a unit test.  A failing
  * input traps; the run then exits without its PASS line.
  *
- *	replay [DIR]		(default FUZZ_CORPUS, tests/fuzz/corpus)
+ *	replay [DIR]		(default FUZZ_CORPUS)
+ *
+ * scripts/fuzz.mk defines FUZZ_CORPUS and REPLAY_NAME for each target.
  */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-/* Each target's replay names its own corpus and PASS line. */
-#ifndef FUZZ_CORPUS
-#define FUZZ_CORPUS	"tests/fuzz/corpus"
-#endif
-#ifndef REPLAY_NAME
-#define REPLAY_NAME	"fuzz_corpus_replay"
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

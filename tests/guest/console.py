@@ -310,8 +310,10 @@ def test_unix_backend():
         out = b""
         try:
             sock.connect(path)
+            # Input sent before the guest set up its UART would be lost.
+            out = read_until(sock.fileno(), rb"echo: ready")
             sock.sendall(b"over a socket\nquit\n")
-            out = read_until(sock.fileno(), rb"echo: over a socket")
+            out += read_until(sock.fileno(), rb"echo: over a socket")
         except OSError as e:
             out = repr(e).encode()
         sock.close()

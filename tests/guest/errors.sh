@@ -49,7 +49,7 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	cat >"$TMP/no-dev-kvm" <<WRAP
 #!/bin/sh
 exec unshare -m sh -c 'mount -t tmpfs none /dev && exec "\$0" "\$@"' \
-	$PWD/$KVMLITE "\$@"
+	$(realpath "$KVMLITE") "\$@"
 WRAP
 	# The user "nobody" must reach the binary and kernel, wherever the
 	# checkout lives.

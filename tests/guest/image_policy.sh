@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.bash"
 
 GUEST=$GUESTS/virtio_blk
-IMG_TOOL=${IMG_TOOL:-./kvmlite-img}
+IMG_TOOL=${IMG_TOOL:-$KVMLITE_IMG}
 SECTORS=256
 DIR=$TMP/images
 OTHER=$TMP/elsewhere

@@ -1,7 +1,13 @@
 # Helpers for the guest test suites: boot a guest with a timeout and check
 # its exit status and serial output.  Each check prints "PASS name" or
 # "FAIL name" for tests/run.sh to count.
+#
+# Suites run the binaries under test only as "$KVMLITE" and "$KVMLITE_IMG"
+# (and GUESTS for the guest images), never ./kvmlite: `make test SAN=1`
+# points them at the sanitized build.  A Python suite reads them from its
+# environment, as tests/guest/monitor.py does.
 KVMLITE=${KVMLITE:-./kvmlite}
+KVMLITE_IMG=${KVMLITE_IMG:-./kvmlite-img}
 GUESTS=${GUESTS:-build/guests}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=4"

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.bash"
 
 GUEST=$GUESTS/virtio_blk
-IMG_TOOL=${IMG_TOOL:-./kvmlite-img}
+IMG_TOOL=${IMG_TOOL:-$KVMLITE_IMG}
 SECTORS=2048
 OVERLAYS=$TMP/overlays
 RAW=$TMP/disk.raw

@@ -19,7 +19,8 @@
 static char dir[128];
 static bool have_qemu;
 
-#define IMG	"./kvmlite-img"
+/* The binary under test: ./kvmlite-img, or the sanitized one (run.sh). */
+#define IMG	"\"${KVMLITE_IMG:-./kvmlite-img}\""
 
 /* qemu-img's verdict on @file: check clean and contents equal @raw. */
 static void qemu_accepts(const char *file, const char *raw)
