@@ -20,8 +20,8 @@ enum sandbox_role {
 
 /*
  * From now on, sandbox_enter() installs filters.  Called once, after
- * every host resource is open and privileges are dropped, before any
- * guest instruction runs.
+ * every host resource is open and before the threads that run the
+ * guest start (they enter their roles as they start).
  */
 void sandbox_arm(void);
 bool sandbox_armed(void);

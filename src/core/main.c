@@ -43,11 +43,10 @@ static int confine(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the network script helper: %m");
 		return -1;
 	}
-	if (privileges_drop(cfg, err, errlen))
-		return -1;
+	/* Before the chroot: a sanitizer build's leak check reads /proc. */
 	if (cfg->sandbox)
 		sandbox_arm();
-	return 0;
+	return privileges_drop(cfg, err, errlen);
 }
 
 int main(int argc, char **argv)
