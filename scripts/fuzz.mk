@@ -68,7 +68,7 @@ E1000_FUZZ_SRCS	:= tests/fuzz/fuzz_e1000_tx.c src/devices/e1000.c \
 		   src/devices/e1000_tx.c src/devices/e1000_rx.c \
 		   src/pci/pci.c src/pci/msix.c src/pci/host.c src/bus/bus.c \
 		   src/core/mptable.c src/core/timer.c src/core/ioloop.c \
-		   src/core/log.c src/core/memory.c src/net/checksum.c
+		   src/core/sandbox.c src/core/log.c src/core/memory.c src/net/checksum.c
 E1000_CORPUS	:= tests/fuzz/corpus-e1000-tx
 
 $(BUILD)/fuzz/fuzz_e1000_tx: $(E1000_FUZZ_SRCS) scripts/fuzz.mk

@@ -288,7 +288,7 @@ int nic_device_add(struct config *cfg, const char *opt, const char *text,
 		   char *err, size_t errlen);
 int nic_shorthand_add(struct config *cfg, const char *opt, const char *text,
 		      char *err, size_t errlen);
-/* -sandbox, -runas (src/core/sandbox.c, privilege.c); 0 or -1. */
+/* -sandbox, -runas (src/core/privilege.c); 0 or -1. */
 int sandbox_option(struct config *cfg, const char *opt, const char *text,
 		   char *err, size_t errlen);
 int runas_option(struct config *cfg, const char *opt, const char *text,

@@ -2,9 +2,10 @@
 /*
  * -runas and -chroot, as QEMU has them: once /dev/kvm, the TAPs, the
  * images and the sockets are open, kvmlite leaves the host's file system
- * for the chroot and root for the user, before the sandbox goes on and
- * the guest runs.  Whatever still needs root at exit (TAP down scripts)
- * is left to a helper forked before (src/net/scripts.c).
+ * for the chroot and root for the user, before the guest runs.  Whatever
+ * still needs root at exit (TAP down scripts) is left to a helper forked
+ * before (src/net/scripts.c).  -sandbox's option parsing is here too,
+ * so that src/core/sandbox.c needs nothing of the command line.
  */
 #include <errno.h>
 #include <grp.h>
@@ -135,5 +136,71 @@ int privileges_drop(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->runas &&
 	    change_user(cfg, groups, nr_groups, err, errlen))
 		return -1;
+	return 0;
+}
+
+/* --- -sandbox ------------------------------------------------------------- */
+
+/*
+ * QEMU's sub-options name groups of calls to deny; kvmlite's lists
+ * allow none of those groups in any case, so each is checked as QEMU
+ * checks it and then has nothing left to change.
+ */
+static const struct {
+	const char *key;
+	const char *const values[4];
+} sandbox_keys[] = {
+	{ "obsolete", { "allow", "deny" } },
+	{ "elevateprivileges", { "allow", "deny", "children" } },
+	{ "spawn", { "allow", "deny" } },
+	{ "resourcecontrol", { "allow", "deny" } },
+};
+
+/* -1 if @e is no sub-option; 0 if its value is valid, else 1. */
+static int check_sub_option(const struct opt_elem *e)
+{
+	size_t i, v;
+
+	for (i = 0; i < sizeof(sandbox_keys) / sizeof(sandbox_keys[0]); i++) {
+		if (!opt_key_is(e, sandbox_keys[i].key))
+			continue;
+		for (v = 0; sandbox_keys[i].values[v]; v++)
+			if (opt_val_is(e, sandbox_keys[i].values[v]))
+				return 0;
+		return 1;
+	}
+	return -1;
+}
+
+/* As QEMU: keys are checked always, their values only when it is on. */
+int sandbox_option(struct config *cfg, const char *opt, const char *text,
+		   char *err, size_t errlen)
+{
+	struct opt_elem e, bad = { 0 };
+	struct opt_iter it;
+	bool on = false;
+	int ret;
+
+	opt_iter_init(&it, opt, text, "enable", false);
+	while ((ret = opt_next(&it, &e, err, errlen)) > 0) {
+		if (opt_key_is(&e, "enable")) {
+			if (opt_parse_bool(&it, &e, &on, err, errlen))
+				return -1;
+			continue;
+		}
+		ret = check_sub_option(&e);
+		if (ret < 0)
+			return opt_fail(&it, err, errlen,
+					"Invalid parameter '%.*s'",
+					(int)e.key_len, e.key);
+		if (ret && !bad.key)
+			bad = e;
+	}
+	if (ret)
+		return -1;
+	if (on && bad.key)
+		return opt_fail(&it, err, errlen, "invalid argument for %.*s",
+				(int)bad.key_len, bad.key);
+	cfg->sandbox = on;
 	return 0;
 }

@@ -29,8 +29,8 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
-#include <netinet/tcp.h>
 #include <linux/seccomp.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stddef.h>
@@ -47,7 +47,6 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#include "kvmlite/config.h"
 #include "kvmlite/log.h"
 #include "kvmlite/sandbox.h"
 
@@ -414,70 +413,4 @@ void sandbox_enter(enum sandbox_role role)
 		_exit(1);
 	}
 	entered = true;
-}
-
-/* --- -sandbox ------------------------------------------------------------- */
-
-/*
- * QEMU's sub-options name groups of calls to deny; kvmlite's lists
- * allow none of those groups in any case, so each is checked as QEMU
- * checks it and then has nothing left to change.
- */
-static const struct {
-	const char *key;
-	const char *const values[4];
-} sandbox_keys[] = {
-	{ "obsolete", { "allow", "deny" } },
-	{ "elevateprivileges", { "allow", "deny", "children" } },
-	{ "spawn", { "allow", "deny" } },
-	{ "resourcecontrol", { "allow", "deny" } },
-};
-
-/* -1 if @e is no sub-option; 0 if its value is valid, else 1. */
-static int check_sub_option(const struct opt_elem *e)
-{
-	size_t i, v;
-
-	for (i = 0; i < sizeof(sandbox_keys) / sizeof(sandbox_keys[0]); i++) {
-		if (!opt_key_is(e, sandbox_keys[i].key))
-			continue;
-		for (v = 0; sandbox_keys[i].values[v]; v++)
-			if (opt_val_is(e, sandbox_keys[i].values[v]))
-				return 0;
-		return 1;
-	}
-	return -1;
-}
-
-/* As QEMU: keys are checked always, their values only when it is on. */
-int sandbox_option(struct config *cfg, const char *opt, const char *text,
-		   char *err, size_t errlen)
-{
-	struct opt_elem e, bad = { 0 };
-	struct opt_iter it;
-	bool on = false;
-	int ret;
-
-	opt_iter_init(&it, opt, text, "enable", false);
-	while ((ret = opt_next(&it, &e, err, errlen)) > 0) {
-		if (opt_key_is(&e, "enable")) {
-			if (opt_parse_bool(&it, &e, &on, err, errlen))
-				return -1;
-			continue;
-		}
-		ret = check_sub_option(&e);
-		if (ret < 0)
-			return opt_fail(&it, err, errlen,
-					"Invalid parameter '%.*s'",
-					(int)e.key_len, e.key);
-		if (ret && !bad.key)
-			bad = e;
-	}
-	if (ret)
-		return -1;
-	if (on && bad.key)
-		return opt_fail(&it, err, errlen, "invalid argument for %.*s",
-				(int)bad.key_len, bad.key);
-	cfg->sandbox = on;
-	return 0;
 }
