@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "block.h"
 #include "chardev.h"
@@ -177,6 +178,12 @@ struct config {
 	bool start_paused;		/* -S */
 	bool daemonize;
 	const char *pidfile;
+	bool sandbox;			/* -sandbox on, the default */
+	bool runas;			/* -runas given */
+	char runas_user[NAME_MAX_LEN];	/* its user name; "" for uid:gid */
+	uid_t runas_uid;
+	gid_t runas_gid;
+	const char *chroot_dir;		/* -chroot */
 	struct netdev_config netdevs[MAX_NETDEVS];
 	int nr_netdevs;
 	struct nic_config nics[MAX_NICS];
@@ -286,6 +293,11 @@ int nic_device_add(struct config *cfg, const char *opt, const char *text,
 		   char *err, size_t errlen);
 int nic_shorthand_add(struct config *cfg, const char *opt, const char *text,
 		      char *err, size_t errlen);
+/* -sandbox, -runas (src/core/privilege.c); 0 or -1. */
+int sandbox_option(struct config *cfg, const char *opt, const char *text,
+		   char *err, size_t errlen);
+int runas_option(struct config *cfg, const char *opt, const char *text,
+		 char *err, size_t errlen);
 /* Connects NICs to netdevs and gives default MACs. */
 int net_finish(struct config *cfg, char *err, size_t errlen);
 /* "52:54:00:12:34:56" (or with '-'); 0 or -1. */

@@ -112,4 +112,17 @@ int net_machine_init(struct machine *m, char *err, size_t errlen);
  */
 int net_run_script(const char *script, const char *ifname);
 
+/*
+ * Down scripts run at exit, when the sandbox forbids fork and -runas may
+ * have taken the right to configure the interface (src/net/scripts.c).
+ * net_downscript_add() records one at setup and returns its handle (or
+ * -1 when out of room); net_script_helper_start() forks the process
+ * that keeps the rights and runs them, with /dev/null for stdio if
+ * @detach; net_downscript_run() runs one, through the helper if there
+ * is one, and returns as net_run_script() does.
+ */
+int net_downscript_add(const char *script, const char *ifname);
+int net_script_helper_start(bool detach);
+int net_downscript_run(int handle);
+
 #endif

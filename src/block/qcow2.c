@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kvmlite/qcow2.h"
+#include "kvmlite/sandbox.h"
 #include "block_priv.h"
 
 #define WORKERS_MAX	16
@@ -80,6 +81,8 @@ static void *worker(void *opaque)
 	pthread_mutex_lock(&d->lock);
 	while ((req = next_request(d))) {
 		pthread_mutex_unlock(&d->lock);
+		/* A worker from before the sandbox was armed enters it here. */
+		sandbox_enter(SANDBOX_BLOCK);
 		req->ret = run_request(d->q, req);
 		pthread_mutex_lock(&d->lock);
 		req->next = d->done;

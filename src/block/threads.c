@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "kvmlite/sandbox.h"
 #include "block_priv.h"
 
 #define THREADS_MAX	64
@@ -79,9 +80,12 @@ static void *threads_worker(void *opaque)
 	struct threads_engine *t = opaque;
 	struct block_io *io;
 
+	pthread_setname_np(pthread_self(), "worker");
 	pthread_mutex_lock(&t->lock);
 	while ((io = threads_next(t))) {
 		pthread_mutex_unlock(&t->lock);
+		/* A worker from before the sandbox was armed enters it here. */
+		sandbox_enter(SANDBOX_BLOCK);
 		io->res = threads_run(io);
 		pthread_mutex_lock(&t->lock);
 		io->next = t->done;
@@ -100,10 +104,8 @@ static void threads_spawn(struct threads_engine *t)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (!pthread_create(&t->threads[t->nr_threads], NULL, threads_worker,
-			    t)) {
-		pthread_setname_np(t->threads[t->nr_threads], "worker");
+			    t))
 		t->nr_threads++;
-	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 

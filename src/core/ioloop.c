@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kvmlite/ioloop.h"
+#include "kvmlite/sandbox.h"
 
 #define IOLOOP_MAX_EVENTS 16
 #define IOLOOP_SLICE_NS	100000	/* the shortest slice EEVDF grants */
@@ -190,7 +191,10 @@ static void *ioloop_thread(void *opaque)
 	struct epoll_event events[IOLOOP_MAX_EVENTS];
 	int i, n;
 
+	/* By itself: naming another thread needs /proc, gone after -chroot. */
+	pthread_setname_np(pthread_self(), "io");
 	ioloop_short_slice();
+	sandbox_enter(SANDBOX_IO);
 	while (!loop->stopping) {
 		n = epoll_wait(loop->epfd, events, IOLOOP_MAX_EVENTS, -1);
 		if (n < 0 && errno == EINTR)
@@ -212,7 +216,6 @@ int ioloop_start(struct ioloop *loop)
 {
 	if (pthread_create(&loop->thread, NULL, ioloop_thread, loop))
 		return -1;
-	pthread_setname_np(loop->thread, "io");
 	loop->running = 1;
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include "kvmlite/ioloop.h"
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
+#include "kvmlite/sandbox.h"
 
 #define PARK_TIMEOUT_S	2
 #define RESET_TIMEOUT_S	10
@@ -416,6 +417,8 @@ int machine_run(struct machine *m)
 
 	if (start_threads(m))
 		return EXIT_STATUS_ERROR;
+	/* Only now: the threads it started must not inherit its filter. */
+	sandbox_enter(SANDBOX_MAIN);
 	pthread_mutex_lock(&m->lock);
 	while (serve_request_locked(m))
 		;

@@ -9,6 +9,9 @@
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
 #include "kvmlite/monitor.h"
+#include "kvmlite/net.h"
+#include "kvmlite/privilege.h"
+#include "kvmlite/sandbox.h"
 
 /* Everything before the guest runs; the error is left in @err. */
 static int setup(const struct config *cfg, struct machine *m,
@@ -27,6 +30,23 @@ static int setup(const struct config *cfg, struct machine *m,
 		return -1;
 	*mon = monitor_new(m, err, errlen);
 	return *mon ? 0 : -1;
+}
+
+/*
+ * Everything is open: give up what running the guest does not need.
+ * The threads take on their sandbox roles as they start.
+ */
+static int confine(const struct config *cfg, char *err, size_t errlen)
+{
+	if ((cfg->sandbox || cfg->runas || cfg->chroot_dir) &&
+	    net_script_helper_start(cfg->daemonize)) {
+		snprintf(err, errlen, "cannot start the network script helper: %m");
+		return -1;
+	}
+	/* Before the chroot: a sanitizer build's leak check reads /proc. */
+	if (cfg->sandbox)
+		sandbox_arm();
+	return privileges_drop(cfg, err, errlen);
 }
 
 int main(int argc, char **argv)
@@ -55,7 +75,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (setup(&cfg, &m, &mon, err, sizeof(err))) {
+	if (setup(&cfg, &m, &mon, err, sizeof(err)) ||
+	    confine(&cfg, err, sizeof(err))) {
 		monitor_close(mon);
 		machine_close(&m);
 		error_report("%s", err);

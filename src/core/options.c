@@ -753,7 +753,7 @@ static int handle_qmp(struct parse_ctx *ctx, const char *arg)
 	return handle_monitor_mode(ctx, arg, MONITOR_QMP);
 }
 
-/* --- -S, -daemonize, -pidfile, -nodefaults ------------------------------ */
+/* --- -S, -daemonize, -pidfile, -sandbox, -runas, -chroot, -nodefaults - */
 
 static int handle_start_paused(struct parse_ctx *ctx, const char *arg)
 {
@@ -772,6 +772,22 @@ static int handle_daemonize(struct parse_ctx *ctx, const char *arg)
 static int handle_pidfile(struct parse_ctx *ctx, const char *arg)
 {
 	ctx->cfg->pidfile = arg;
+	return 0;
+}
+
+static int handle_sandbox(struct parse_ctx *ctx, const char *arg)
+{
+	return sandbox_option(ctx->cfg, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+static int handle_runas(struct parse_ctx *ctx, const char *arg)
+{
+	return runas_option(ctx->cfg, ctx->opt, arg, ctx->err, ctx->errlen);
+}
+
+static int handle_chroot(struct parse_ctx *ctx, const char *arg)
+{
+	ctx->cfg->chroot_dir = arg;
 	return 0;
 }
 
@@ -1105,6 +1121,13 @@ static const struct option options[] = {
 	  "run in the background once the VM is set up" },
 	{ "pidfile", true, handle_pidfile, "-pidfile file",
 	  "write the process ID to file, locked while kvmlite runs" },
+	{ "sandbox", true, handle_sandbox,
+	  "-sandbox on|off[,obsolete=allow|deny][,elevateprivileges=allow|deny|children][,spawn=allow|deny][,resourcecontrol=allow|deny]",
+	  "seccomp allow-lists for every thread (on by default)" },
+	{ "runas", true, handle_runas, "-runas user",
+	  "drop to user (a name, or uid:gid) once the host resources are open" },
+	{ "chroot", true, handle_chroot, "-chroot dir",
+	  "chroot to dir once the host resources are open" },
 	{ "d", true, handle_log_items, "-d item[,...]",
 	  "log the given items (use '-d help' for a list)" },
 	{ "D", true, handle_log_file, "-D logfile",
@@ -1339,6 +1362,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->pin_io = -1;
+	cfg->sandbox = true;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
 	ctx.err = err;

@@ -24,6 +24,7 @@
 #include "kvmlite/cpustate.h"
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
+#include "kvmlite/sandbox.h"
 #include "kvmlite/unimp.h"
 
 #define KICK_SIGNAL	SIGUSR1
@@ -362,6 +363,7 @@ static void *vcpu_thread(void *opaque)
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	sandbox_enter(SANDBOX_VCPU);
 	for (;;) {
 		if (__atomic_load_n(&m->pause, __ATOMIC_SEQ_CST) ||
 		    __atomic_load_n(&vcpu->work, __ATOMIC_SEQ_CST))

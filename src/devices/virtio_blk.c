@@ -30,6 +30,7 @@
 #include "kvmlite/block.h"
 #include "kvmlite/iov.h"
 #include "kvmlite/machine.h"
+#include "kvmlite/sandbox.h"
 #include "kvmlite/virtio_blk.h"
 #include "kvmlite/virtio_pci.h"
 #include "kvmlite/virtqueue.h"
@@ -441,6 +442,8 @@ static void *io_thread(void *opaque)
 	struct epoll_event events[MAX_EVENTS];
 	int i, n;
 
+	pthread_setname_np(pthread_self(), "virtio-blk");
+	sandbox_enter(SANDBOX_BLOCK);
 	while (!__atomic_load_n(&vb->stopping, __ATOMIC_ACQUIRE)) {
 		n = epoll_wait(vb->epfd, events, MAX_EVENTS, -1);
 		block_plug(vb->bs);
@@ -513,8 +516,6 @@ static int start_thread(struct virtio_blk *vb)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&vb->thread, NULL, io_thread, vb);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!ret)
-		pthread_setname_np(vb->thread, "virtio-blk");
 	return ret ? -1 : 0;
 }
 

@@ -49,6 +49,7 @@ struct tap {
 	char id[NET_ID_LEN];
 	char ifname[IFNAMSIZ];
 	char downscript[NET_PATH_LEN];
+	int down;		/* net_downscript_add()'s handle */
 	char info[NET_INFO_LEN];
 	/* The frame the NIC refused last; offered again on resume. */
 	size_t pending;
@@ -212,7 +213,7 @@ static void tap_close(struct netdev *nd)
 	int status;
 
 	if (tap->downscript[0]) {
-		status = net_run_script(tap->downscript, tap->ifname);
+		status = net_downscript_run(tap->down);
 		if (status)
 			error_report("network script %s failed with status %d",
 				     tap->downscript, status);
@@ -387,8 +388,12 @@ struct netdev *tap_open(const struct netdev_config *cfg, char *err,
 		free(tap);
 		return NULL;
 	}
-	if (cfg->fd < 0)
+	if (cfg->fd < 0 && cfg->downscript[0]) {
 		memcpy(tap->downscript, cfg->downscript, NET_PATH_LEN);
+		tap->down = net_downscript_add(tap->downscript, tap->ifname);
+		if (tap->down < 0)
+			tap->downscript[0] = '\0';
+	}
 	memcpy(tap->id, cfg->id, NET_ID_LEN);
 	describe(tap, cfg);
 	tap->nd.ops = &tap_ops;
