@@ -27,6 +27,8 @@ PY
 sigterm_during_writes() {
 	local name=$1 drive=$2 pid durable oldest i again
 	truncate -s 1M "$IMG"
+	# The last case's output must not look like this one's progress.
+	rm -f "$TMP/out"
 	"$KVMLITE" -m 64M -nographic $DEBUG_EXIT -kernel $GUESTS/blkflush \
 		-append "sectors=$SECTORS" -drive "file=$IMG,$drive" \
 		</dev/null >"$TMP/out" 2>"$TMP/err" &

@@ -12,7 +12,9 @@ GUESTS=${GUESTS:-build/guests}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 DEBUG_EXIT="-device isa-debug-exit,iobase=0xf4,iosize=4"
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+# Only the suite's own shell cleans up: a background subshell killed before
+# it execs (kill -TERM $!) runs this trap too.
+trap '[ "$BASHPID" != "$$" ] || rm -rf "$TMP"' EXIT
 
 # run_vm OUT ERR -- ARGS...: runs kvmlite; sets $status.
 run_vm() {
