@@ -71,11 +71,13 @@ static const int sys_base[] = {
 
 /*
  * What the ASan and UBSan runtimes add (make test SAN=1): each thread's
- * alternate signal stack, set up and torn down by the runtime.
+ * alternate signal stack, set up and torn down by the runtime, and the
+ * affinity query of pthread_getattr_np(), which the runtime calls at the
+ * start of every thread (a device thread starts after the sandbox).
  */
 static const int sys_sanitizers[] = {
 #ifdef __SANITIZE_ADDRESS__
-	__NR_sigaltstack,
+	__NR_sigaltstack, __NR_sched_getaffinity,
 #endif
 	END
 };
