@@ -43,7 +43,8 @@ HIDE="cx16 popcnt xsave smap fsgsbase pcid invpcid ssse3 sse4.1 sse4.2 avx"
 HIDE+=" avx2 avx512f aes pclmulqdq sha-ni"
 CPU=host$(printf ',-%s' $HIDE)
 APPEND="console=ttyS0 clearcpuid=$(echo $HIDE | tr ' .-' ',__')"
-APPEND+=" nosoftlockup kvmlite.checks=cpus kvmlite.cpus=2"
+APPEND+=" nosoftlockup mitigations=off psi=0 init_on_alloc=0 audit=0"
+APPEND+=" nowatchdog kvmlite.checks=cpus kvmlite.cpus=2"
 COMMON=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
 	-kernel "$OUT/vmlinux" -initrd "$OUT/initramfs.cpio" -append "$APPEND")
 QEMU_COMMON=("$QEMU" -enable-kvm -nodefaults -no-user-config -serial stdio)
