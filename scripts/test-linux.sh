@@ -32,15 +32,8 @@ TIMEOUT=${TIMEOUT:-1800}
 REQUIRE=${REQUIRE:-rootfs}
 CHECKS=${CHECKS:-cpus,modules}
 LOG=${LOG:-$OUT/console.log}
-# Features whose instructions this host's emulator refuses in kernel code:
-# CMPXCHG16B, POPCNT, XSAVE, CLAC/STAC, RD/WRGSBASE, INVPCID, and the SIMD
-# the kernel's built-in crypto would use (its LDMXCSR is refused too).
-# Where KVM shows the guest the host's bits anyway, as kvm_pvm does, the
-# kernel hides them itself (clearcpuid=, with its own names).
-HIDE="cx16 popcnt xsave smap fsgsbase pcid invpcid ssse3 sse4.1 sse4.2 avx"
-HIDE+=" avx2 avx512f aes pclmulqdq sha-ni"
-CPU=${CPU:-host$(printf ',-%s' $HIDE)}
-CLEAR=$(echo $HIDE | tr ' .-' ',__')
+. scripts/linux-emulated-host.bash
+CPU=${CPU:-$LINUX_CPU}
 
 # name, then an extended regular expression for the console line (the
 # first two come from a bzImage decompressor built with
@@ -81,12 +74,7 @@ if [ $required -lt 0 ]; then
 	exit 1
 fi
 
-# nosoftlockup: emulated, the kernel is often 20 s late for its watchdog.
-# The rest trims work every emulated timer tick and interrupt pays for
-# (page-table isolation and the other mitigations, PSI accounting, audit)
-# or every allocation (zeroing): early boot took 159 s instead of 418 s.
-APPEND_ALL="console=ttyS0 earlyprintk=ttyS0 clearcpuid=$CLEAR nosoftlockup"
-APPEND_ALL+=" mitigations=off psi=0 init_on_alloc=0 audit=0 nowatchdog"
+APPEND_ALL="$LINUX_APPEND earlyprintk=ttyS0"
 APPEND_ALL+=" kvmlite.checks=$CHECKS kvmlite.cpus=2 ${APPEND:-}"
 ARGS=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
       -kernel "$OUT/$KERNEL" -initrd "$OUT/initramfs.cpio")

@@ -38,13 +38,10 @@ make -s kvmlite "$SHIM" >&2 || die "cannot build kvmlite or $SHIM"
 scripts/linux-guest.sh "$OUT" >&2 || die "cannot make the Linux guest"
 command -v "$QEMU" >/dev/null || die "$QEMU not found"
 
-# As scripts/test-linux.sh: what this host's emulator refuses, hidden.
-HIDE="cx16 popcnt xsave smap fsgsbase pcid invpcid ssse3 sse4.1 sse4.2 avx"
-HIDE+=" avx2 avx512f aes pclmulqdq sha-ni"
-CPU=host$(printf ',-%s' $HIDE)
-APPEND="console=ttyS0 clearcpuid=$(echo $HIDE | tr ' .-' ',__')"
-APPEND+=" nosoftlockup mitigations=off psi=0 init_on_alloc=0 audit=0"
-APPEND+=" nowatchdog kvmlite.checks=cpus kvmlite.cpus=2"
+# As scripts/test-linux.sh: what this host's emulator needs.
+. scripts/linux-emulated-host.bash
+CPU=$LINUX_CPU
+APPEND="$LINUX_APPEND kvmlite.checks=cpus kvmlite.cpus=2"
 COMMON=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
 	-kernel "$OUT/vmlinux" -initrd "$OUT/initramfs.cpio" -append "$APPEND")
 QEMU_COMMON=("$QEMU" -enable-kvm -nodefaults -no-user-config -serial stdio)
