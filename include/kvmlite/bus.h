@@ -10,6 +10,7 @@
  * port I/O and one for MMIO.  Lookups happen on every vCPU exit, so the
  * ranges live in a sorted, immutable snapshot found by binary search; a
  * registration publishes a new snapshot, so readers never take a lock.
+ * A handler runs after the lookup, so it may itself (un)register ranges.
  */
 
 /*
@@ -37,8 +38,8 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
 		 void *opaque, const char *name);
 int bus_unregister(struct bus *bus, uint64_t base);
 
-/* The range holding @addr, or NULL. */
-const struct bus_range *bus_find(struct bus *bus, uint64_t addr);
+/* Copies the range holding @addr to @range; false if there is none. */
+bool bus_find(struct bus *bus, uint64_t addr, struct bus_range *range);
 
 /*
  * Performs the access.  An access no device claims reads as all ones and

@@ -71,7 +71,9 @@ static size_t parse_one(struct qcow2 *q, const uint8_t *p, size_t left,
 			       name_len);
 	if (!s->info.id || !s->info.name)
 		return 0;
-	return (len + 7) & ~7ul;
+	/* The padding to 8 bytes may be cut off by the end of the file. */
+	len = (len + 7) & ~7ul;
+	return len < left ? len : left;
 }
 
 static int read_table(struct qcow2 *q, struct snap **out, unsigned int *nr,

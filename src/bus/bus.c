@@ -2,14 +2,23 @@
 /*
  * Address-range dispatch for port I/O and MMIO exits.
  *
- * Readers (vCPU threads, on every exit) load the current snapshot with an
- * acquire and binary-search it; they never lock or allocate.  Writers
- * (device setup, later BAR relocation) serialise on a mutex, build a new
- * sorted snapshot and publish it.  Old snapshots are retired, not freed,
- * until the bus is destroyed, because a vCPU may still be searching one;
- * registrations are rare, so the retired list stays small.
+ * Readers (vCPU threads, on every exit) binary-search the current
+ * snapshot; they never lock or allocate.  Writers
+ * (device setup, and BAR relocation, which a guest may repeat as often
+ * as it likes) serialise on a mutex, build a new sorted snapshot, publish
+ * it, and free the old one once no reader can still be searching it.
+ *
+ * That moment is found with two reader counts, as in sleepable RCU: for
+ * the few instructions its search takes, a reader is counted in the count
+ * the epoch selects.  A reader still holding the old snapshot is counted
+ * in one of the two from before the publish until it is done, so the
+ * writer waits for each count to be seen at zero.  New readers are kept
+ * out of the count being waited for (it first drains the one the epoch
+ * does not select, then flips the epoch and drains the other), so each
+ * wait ends.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,13 +26,14 @@
 
 struct bus_table {
 	size_t nr;
-	struct bus_table *retired;	/* older snapshot, kept for readers */
 	struct bus_range ranges[];
 };
 
 struct bus {
 	const char *name;
 	struct bus_table *table;
+	unsigned int epoch;
+	unsigned long readers[2];
 	pthread_mutex_t lock;
 };
 
@@ -55,14 +65,9 @@ struct bus *bus_new(const char *name)
 
 void bus_free(struct bus *bus)
 {
-	struct bus_table *t, *older;
-
 	if (!bus)
 		return;
-	for (t = bus->table; t; t = older) {
-		older = t->retired;
-		free(t);
-	}
+	free(bus->table);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }
@@ -84,10 +89,23 @@ static size_t table_search(const struct bus_table *t, uint64_t addr)
 	return lo;
 }
 
+static void drain(struct bus *bus, unsigned int idx)
+{
+	while (__atomic_load_n(&bus->readers[idx & 1], __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+/* Called with bus->lock held. */
 static void publish(struct bus *bus, struct bus_table *next)
 {
-	next->retired = bus->table;
-	__atomic_store_n(&bus->table, next, __ATOMIC_RELEASE);
+	struct bus_table *old = bus->table;
+	unsigned int epoch = bus->epoch;
+
+	__atomic_store_n(&bus->table, next, __ATOMIC_SEQ_CST);
+	drain(bus, epoch + 1);
+	__atomic_store_n(&bus->epoch, epoch + 1, __ATOMIC_SEQ_CST);
+	drain(bus, epoch);
+	free(old);
 }
 
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
@@ -143,27 +161,33 @@ out:
 	return ret;
 }
 
-const struct bus_range *bus_find(struct bus *bus, uint64_t addr)
+bool bus_find(struct bus *bus, uint64_t addr, struct bus_range *range)
 {
-	const struct bus_table *t = __atomic_load_n(&bus->table,
-						    __ATOMIC_ACQUIRE);
-	size_t pos = table_search(t, addr);
+	unsigned int idx = __atomic_load_n(&bus->epoch, __ATOMIC_SEQ_CST) & 1;
+	const struct bus_table *t;
+	bool found;
+	size_t pos;
 
-	if (pos < t->nr && addr >= t->ranges[pos].base)
-		return &t->ranges[pos];
-	return NULL;
+	__atomic_fetch_add(&bus->readers[idx], 1, __ATOMIC_SEQ_CST);
+	t = __atomic_load_n(&bus->table, __ATOMIC_SEQ_CST);
+	pos = table_search(t, addr);
+	found = pos < t->nr && addr >= t->ranges[pos].base;
+	if (found)
+		*range = t->ranges[pos];
+	__atomic_fetch_sub(&bus->readers[idx], 1, __ATOMIC_RELEASE);
+	return found;
 }
 
 bool bus_access(struct bus *bus, uint64_t addr, void *data, uint32_t len,
 		bool is_write)
 {
-	const struct bus_range *r = bus_find(bus, addr);
+	struct bus_range r;
 
-	if (!r) {
+	if (!bus_find(bus, addr, &r)) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return false;
 	}
-	r->fn(r->opaque, addr - r->base, data, len, is_write);
+	r.fn(r.opaque, addr - r.base, data, len, is_write);
 	return true;
 }

@@ -85,12 +85,16 @@ static struct pci_host *host_with_dev(struct test_dev *t, int slot)
 
 static bool mapped_io(uint64_t port)
 {
-	return bus_find(fake.pio, port) != NULL;
+	struct bus_range r;
+
+	return bus_find(fake.pio, port, &r);
 }
 
 static bool mapped_mem(uint64_t addr)
 {
-	return bus_find(fake.mmio, addr) != NULL;
+	struct bus_range r;
+
+	return bus_find(fake.mmio, addr, &r);
 }
 
 TEST(address_register_takes_only_dword_accesses)
