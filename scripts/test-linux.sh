@@ -18,7 +18,8 @@
 #   host side the guest pings), APPEND=extra kernel arguments, CPU=-cpu value (default: host without the features
 #   whose instructions this host's emulator refuses in kernel code),
 #   LOG=console log (default build/linux/console.log), KVMLITE=binary
-# Only one runs at a time, at nice 10: the guest is emulated and slow.
+# Only one runs at a time: the guest is emulated and slow, and its vCPUs
+# wait for each other (stop_machine, IPIs), so it is not run niced.
 
 set -u
 cd "$(dirname "$0")/.."
@@ -74,7 +75,8 @@ if [ $required -lt 0 ]; then
 	exit 1
 fi
 
-APPEND_ALL="$LINUX_APPEND earlyprintk=ttyS0"
+# panic=-1: a panic reboots, which ends kvmlite (-no-reboot) at once.
+APPEND_ALL="$LINUX_APPEND earlyprintk=ttyS0 panic=-1"
 APPEND_ALL+=" kvmlite.checks=$CHECKS kvmlite.cpus=2 ${APPEND:-}"
 ARGS=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
       -kernel "$OUT/$KERNEL" -initrd "$OUT/initramfs.cpio")
@@ -134,7 +136,7 @@ stamp() {
 	done
 }
 
-timeout "$TIMEOUT" "${RUN[@]}" nice -n 10 "$KVMLITE" "${ARGS[@]}" \
+timeout "$TIMEOUT" "${RUN[@]}" "$KVMLITE" "${ARGS[@]}" \
 	</dev/null 2>&1 |
 	stamp >"$LOG"
 status=${PIPESTATUS[0]}

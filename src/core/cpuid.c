@@ -77,6 +77,13 @@ static const struct cpu_feature features[] = {
 	{ "kvm-steal-time", 0x40000001, 0, EAX, 5 },
 	{ "kvm-pv-eoi", 0x40000001, 0, EAX, 6 },
 	{ "kvm-pv-unhalt", 0x40000001, 0, EAX, 7 },
+	{ "kvm-pv-tlb-flush", 0x40000001, 0, EAX, 9 },
+	{ "kvm-asyncpf-vmexit", 0x40000001, 0, EAX, 10 },
+	{ "kvm-pv-ipi", 0x40000001, 0, EAX, 11 },
+	{ "kvm-poll-control", 0x40000001, 0, EAX, 12 },
+	{ "kvm-pv-sched-yield", 0x40000001, 0, EAX, 13 },
+	{ "kvm-asyncpf-int", 0x40000001, 0, EAX, 14 },
+	{ "kvm-msi-ext-dest-id", 0x40000001, 0, EAX, 15 },
 	{ "kvmclock-stable-bit", 0x40000001, 0, EAX, 24 },
 };
 

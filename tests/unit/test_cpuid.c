@@ -274,6 +274,9 @@ TEST(off_spellings)
 	check_edit("host,lahf-lm=off", 0x80000001, 0, 'c', EXT_ECX & ~BIT(0));
 	check_edit("host,-kvm_pv_eoi", 0x40000001, 0, 'a',
 		   KVM_FEATURES & ~BIT(6));
+	/* The hypercall users, which an emulating host may not take. */
+	check_edit("host,-kvm-pv-ipi,kvm-pv-sched-yield=off", 0x40000001, 0,
+		   'a', KVM_FEATURES & ~BIT(11) & ~BIT(13));
 }
 
 TEST(last_edit_wins)
