@@ -22,6 +22,7 @@
 #define CHUNK		(2u << 20)
 #define RAW_GRAIN	4096u
 #define READ_AHEAD	4	/* chunks read but not yet written */
+#define SECTOR		512u
 
 bool img_is_zero(const void *buf, size_t len)
 {
@@ -327,7 +328,8 @@ int img_convert(int argc, char **argv)
 	c.src = img_open(argv[optind], fmt, 0);
 	if (!c.src)
 		return IMG_ERROR;
-	c.size = image_size(c.src);
+	/* As qemu-img: whole sectors, a partial last one padded with zeroes. */
+	c.size = (image_size(c.src) + SECTOR - 1) / SECTOR * SECTOR;
 	ret = img_create_file(argv[optind + 1], out_fmt, c.size, opts);
 	if (ret == IMG_OK)
 		ret = convert_into(argv[optind + 1], out_fmt, &c);
