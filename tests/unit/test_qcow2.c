@@ -84,8 +84,9 @@ TEST(convert_both_ways)
 }
 
 /*
- * A size that is not whole sectors (which qemu-img rounds up, padding with
- * zeroes), a partial last cluster, clusters smaller than a block.
+ * Outputs written with O_DIRECT and without: a size that is not whole
+ * blocks (which qemu-img rounds up to a sector, zero-padded), a partial
+ * last cluster, clusters smaller than a block.
  */
 TEST(convert_odd_sizes)
 {
