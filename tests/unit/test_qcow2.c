@@ -83,6 +83,29 @@ TEST(convert_both_ways)
 	CHECK_EQ(check_shell(IMG " compare -q %s/c.qcow2 %s/src.raw", dir, dir), 1);
 }
 
+/*
+ * Outputs written with O_DIRECT and without: a size that is not whole
+ * blocks (which qemu-img rounds up to a sector, zero-padded), a partial
+ * last cluster, clusters smaller than a block.
+ */
+TEST(convert_odd_sizes)
+{
+	if (!have_qemu)
+		return;
+	make_source();
+	CHECK_EQ(check_shell("head -c 1000 /dev/urandom >> %s/src.raw && "
+		    "qemu-img convert -O raw %s/src.raw %s/q.raw", dir, dir, dir), 0);
+	CHECK_EQ(check_shell(IMG " convert -O raw %s/src.raw %s/k.raw && "
+		    "cmp -s %s/k.raw %s/q.raw", dir, dir, dir, dir), 0);
+	CHECK_EQ(check_shell(IMG " convert -O qcow2 %s/src.raw %s/a.qcow2", dir, dir), 0);
+	qemu_accepts("a.qcow2", "q.raw");
+	CHECK_EQ(check_shell(IMG " convert -O qcow2 -o cluster_size=512 %s/src.raw "
+		    "%s/s.qcow2", dir, dir), 0);
+	qemu_accepts("s.qcow2", "q.raw");
+	CHECK_EQ(check_shell(IMG " convert -O raw %s/a.qcow2 %s/a.raw && "
+		    "cmp -s %s/a.raw %s/q.raw", dir, dir, dir, dir), 0);
+}
+
 TEST(snapshots_and_resize)
 {
 	if (!have_qemu)
@@ -278,6 +301,7 @@ int main(void)
 		printf("qemu-img, qemu-io, python3 or kvmlite-img missing: cases skipped\n");
 	RUN(create_options);
 	RUN(convert_both_ways);
+	RUN(convert_odd_sizes);
 	RUN(snapshots_and_resize);
 	RUN(commit_and_rebase);
 	RUN(check_agrees_with_qemu);
