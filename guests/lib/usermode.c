@@ -73,7 +73,7 @@ _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0,
  * privilege change left null.
  */
 asm(".pushsection .text\n"
-    "	.globl usermode_call\n"
+    "	.globl usermode_call, usermode_return_stub\n"
     "usermode_call:\n"
     "	pushq %rbx\n"
     "	pushq %rbp\n"

@@ -28,4 +28,10 @@ int usermode_allow(uint64_t addr, uint64_t len);
 /* Calls @fn(@arg) at CPL 3 on a stack of its own; returns what it returns. */
 uint64_t usermode_call(uint64_t (*fn)(void *arg), void *arg);
 
+/*
+ * Jumping here in user mode returns to usermode_call()'s caller at once,
+ * with RAX as the value returned.
+ */
+extern char usermode_return_stub[];
+
 #endif /* GUEST_USERMODE_H */

@@ -45,6 +45,24 @@ check usermode_calls $OK "^usermode: 3 calls ok" -- $VM \
 	-kernel $GUESTS/usermode
 check_qemu qemu_usermode_calls $OK "^usermode: 3 calls ok" -- $QEMU_ARGS \
 	-m 64M -kernel $GUESTS/usermode
+# SYSCALL from user mode: kvmlite's guest must see what the host's KVM
+# does, as QEMU's does (kvm_pvm enters LSTAR at CPL 3, see the README).
+syscall_probe() {
+	timeout 60 "$@" -kernel $GUESTS/usermode -append syscall 2>&1 |
+		grep -m1 -E '^usermode: syscall (entry ran|entered)'
+}
+if have_qemu; then
+	kvmlite_says=$(syscall_probe "$KVMLITE" $VM)
+	qemu_says=$(syscall_probe qemu-system-x86_64 $QEMU_ARGS -m 64M)
+	if [ -n "$kvmlite_says" ] && [ "$kvmlite_says" = "$qemu_says" ]; then
+		pass usermode_syscall_as_qemu
+	else
+		fail usermode_syscall_as_qemu \
+			"kvmlite: '$kvmlite_says', QEMU: '$qemu_says'"
+	fi
+else
+	echo "SKIP usermode_syscall_as_qemu (qemu-system-x86_64 not installed)"
+fi
 # Page fault, error code: present, read, user
 check usermode_fault $EXCEPTION "^EXCEPTION vector=14 error=0x5 " -- $VM \
 	-kernel $GUESTS/usermode -append fault
