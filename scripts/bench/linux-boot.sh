@@ -41,7 +41,7 @@ command -v "$QEMU" >/dev/null || die "$QEMU not found"
 # As scripts/test-linux.sh: what this host's emulator needs.
 . scripts/linux-emulated-host.bash
 CPU=$LINUX_CPU
-APPEND="$LINUX_APPEND kvmlite.checks=cpus kvmlite.cpus=2"
+APPEND="$LINUX_APPEND earlyprintk=ttyS0 kvmlite.checks=cpus kvmlite.cpus=2"
 COMMON=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
 	-kernel "$OUT/vmlinux" -initrd "$OUT/initramfs.cpio" -append "$APPEND")
 QEMU_COMMON=("$QEMU" -enable-kvm -nodefaults -no-user-config -serial stdio)

@@ -9,6 +9,8 @@
  * named by $FIRST_KVM_RUN_FILE, so that exec to first guest instruction
  * (VMM setup) and the rest (guest time) can be told apart for any VMM
  * that calls ioctl() through libc.  Every other call costs one compare.
+ * The file is opened when the shim loads, because by its first KVM_RUN a
+ * VMM may have sandboxed itself (kvmlite's vCPU threads may not open).
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -24,25 +26,31 @@
 typedef int (*ioctl_fn)(int, unsigned long, void *);
 
 static atomic_bool noted;
+static int note_fd = -1;
+
+__attribute__((constructor)) static void open_note(void)
+{
+	const char *path = getenv("FIRST_KVM_RUN_FILE");
+
+	if (path)
+		note_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			       0644);
+}
 
 static void note_first_run(void)
 {
-	const char *path = getenv("FIRST_KVM_RUN_FILE");
 	struct timespec ts;
 	char line[64];
-	int fd, len;
+	int len;
 
-	if (atomic_exchange(&noted, true) || !path)
+	if (atomic_exchange(&noted, true) || note_fd < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	len = snprintf(line, sizeof(line), "first_kvm_run_ns %lld\n",
 		       ts.tv_sec * 1000000000LL + ts.tv_nsec);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	if (write(fd, line, len) != len)
+	if (write(note_fd, line, len) != len)
 		perror("first_kvm_run");
-	close(fd);
+	close(note_fd);
 }
 
 int ioctl(int fd, unsigned long request, ...)
