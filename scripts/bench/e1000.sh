@@ -15,14 +15,14 @@
 # frames on the wire over both.  Needs root (network namespace, TAP).
 #
 # Usage: scripts/bench/e1000.sh   env RUNS, QUICK (lib.bash),
-#        COUNT=frames per transmit run (default 200000, QUICK 50000; the
+#        COUNT=frames per transmit run (default 1000000, QUICK 200000; the
 #        other rows scale from it); RUNS defaults to 3;
 #        CPUS=list the VMM is pinned to (default 0-1)
 set -u
 source "$(dirname "$0")/lib.bash"
 bench_init e1000 3
 
-if [ "$QUICK" = 1 ]; then COUNT=${COUNT:-50000}; else COUNT=${COUNT:-200000}; fi
+if [ "$QUICK" = 1 ]; then COUNT=${COUNT:-200000}; else COUNT=${COUNT:-1000000}; fi
 CPUS=${CPUS:-0-1}
 GUEST=$BUILD/guests/e1000_bench
 NS=kvml-bench-$$
