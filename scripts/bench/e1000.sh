@@ -67,14 +67,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 make -s kvmlite guests >&2 || bench_die "cannot build kvmlite or the guests"
 
-cat >"$BENCH_TMP/up.sh" <<EOF
-#!/bin/sh
-ip link set "\$1" up
-ip addr add 10.0.0.1/24 dev "\$1"
-ip neigh replace 10.0.0.2 lladdr 52:54:00:12:34:56 dev "\$1" nud permanent
-EOF
-chmod +x "$BENCH_TMP/up.sh"
-NET=(-netdev "tap,id=n0,ifname=kb0,script=$BENCH_TMP/up.sh,downscript=no")
+UP=$PWD/tests/guest/e1000_bench_up.sh
+NET=(-netdev "tap,id=n0,ifname=kb0,script=$UP,downscript=no")
 
 ip netns add "$NS" || bench_die "cannot create network namespace $NS"
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
