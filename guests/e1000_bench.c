@@ -232,7 +232,9 @@ int guest_main(const struct boot_info *bi)
 		       "[wait=poll|irq] [itr=N]\n");
 		return GUEST_EXIT_BAD_ARGS;
 	}
-	if (usermode_init() || e1000_find(&dev, 0) || e1000_reset(&dev)) {
+	if (usermode_init())
+		return 1;
+	if (e1000_find(&dev, 0) || e1000_reset(&dev)) {
 		printf("e1000_bench: no NIC\n");
 		return 1;
 	}

@@ -67,7 +67,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 make -s kvmlite guests >&2 || bench_die "cannot build kvmlite or the guests"
 
-UP=$PWD/tests/guest/e1000_bench_up.sh
+UP=$PWD/scripts/bench/e1000-tap-up
 NET=(-netdev "tap,id=n0,ifname=kb0,script=$UP,downscript=no")
 
 ip netns add "$NS" || bench_die "cannot create network namespace $NS"

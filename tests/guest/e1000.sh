@@ -319,7 +319,7 @@ fi
 # --- the benchmark guest --------------------------------------------------
 
 new_ns bench
-BENCH_UP=tests/guest/e1000_bench_up.sh
+BENCH_UP=scripts/bench/e1000-tap-up
 BENCH_NET="-netdev tap,id=n0,ifname=kb0,script=$BENCH_UP,downscript=no
 	-device e1000,netdev=n0"
 # bench NAME PACKETS APPEND: the run moved every packet.
