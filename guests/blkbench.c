@@ -60,7 +60,6 @@ static bool parse(struct bench *b, const char *cmdline)
 	const char *bs = cmdline_get(cmdline, "bs");
 	const char *qd = cmdline_get(cmdline, "qd");
 	const char *total = cmdline_get(cmdline, "total");
-	const char *wait = cmdline_get(cmdline, "wait");
 
 	if (!bs || !qd || !total ||
 	    !cmdline_parse_ulong(bs, &b->bs) ||
@@ -75,9 +74,7 @@ static bool parse(struct bench *b, const char *cmdline)
 		b->mode = BENCH_RANDREAD;
 	else
 		return false;
-	if (!wait || cmdline_value_is(wait, "poll"))
-		b->poll = true;
-	else if (!cmdline_value_is(wait, "irq"))
+	if (!usermode_parse_wait(cmdline, &b->poll))
 		return false;
 	return b->bs >= BLK_SECTOR && !(b->bs % BLK_SECTOR) && b->qd &&
 	       b->qd <= MAX_QD && b->bs * b->qd <= POOL_SIZE &&

@@ -352,19 +352,23 @@ bool e1000_tx_done(struct e1000_dev *d)
 
 /* --- receive ---------------------------------------------------------- */
 
+bool e1000_rx_ready(const struct e1000_dev *d)
+{
+	return *(volatile uint8_t *)&d->rx[d->rx_next].status & E1000_RXD_DD;
+}
+
 int e1000_rx_poll(struct e1000_dev *d, const uint8_t **frame,
 		  uint8_t *status, uint8_t *errors, uint64_t us)
 {
 	struct e1000_rx_desc *r = &d->rx[d->rx_next];
 	uint64_t end = rdtsc() + tsc_cycles_us(us);
-	uint8_t st;
 
-	while (!((st = *(volatile uint8_t *)&r->status) & E1000_RXD_DD))
+	while (!e1000_rx_ready(d))
 		if (rdtsc() > end)
 			return -1;
 	barrier();
 	*frame = rx_bufs[d->rx_next];
-	*status = st;
+	*status = r->status;
 	*errors = r->errors;
 	return r->length;
 }

@@ -107,6 +107,7 @@
 
 #define E1000_RX_BUF	2048
 #define E1000_MAX_RING	128
+#define E1000_MMIO_SIZE	0x20000		/* BAR 0 */
 
 struct e1000_rx_desc {
 	uint64_t addr;
@@ -196,6 +197,8 @@ void e1000_tx_kick(struct e1000_dev *d);
 /* Reclaims sent descriptors; true once every queued one is done. */
 bool e1000_tx_done(struct e1000_dev *d);
 
+/* Whether the next received frame is there (its descriptor's DD). */
+bool e1000_rx_ready(const struct e1000_dev *d);
 /*
  * The next received frame, polled for up to @us microseconds: its
  * length and descriptor status, or -1 on timeout.  The buffer stays

@@ -187,3 +187,11 @@ int usermode_allow(uint64_t addr, uint64_t len)
 		     "memory");
 	return 0;
 }
+
+bool usermode_parse_wait(const char *cmdline, bool *poll)
+{
+	const char *wait = cmdline_get(cmdline, "wait");
+
+	*poll = !wait || cmdline_value_is(wait, "poll");
+	return *poll || cmdline_value_is(wait, "irq");
+}

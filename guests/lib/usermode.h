@@ -13,6 +13,7 @@
 #ifndef GUEST_USERMODE_H
 #define GUEST_USERMODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -33,5 +34,12 @@ uint64_t usermode_call(uint64_t (*fn)(void *arg), void *arg);
  * with RAX as the value returned.
  */
 extern char usermode_return_stub[];
+
+/*
+ * The benchmarks' option wait=poll|irq in @cmdline: poll, the default,
+ * runs the hot loop here polling the device; irq runs it in kernel mode,
+ * halting until an interrupt.  Sets *@poll; false for another value.
+ */
+bool usermode_parse_wait(const char *cmdline, bool *poll);
 
 #endif /* GUEST_USERMODE_H */

@@ -33,13 +33,13 @@ bench_csv_header >"$BENCH_SAMPLES"
 # Most of the time is QEMU's default machine booting through SeaBIOS,
 # about 10 s a boot on this host (more when it is loaded): once a round in
 # startup (plus a warm-up run) and exits, once a row and round in blk (6
-# rows with QUICK=1, 12 without) and e1000 (4); the rest is a minute or two.
+# rows with QUICK=1, 12 without) and e1000 (5); the rest is a minute or two.
 if [ "$QUICK" = 1 ]; then
 	runs=${RUNS:-1} e1000_runs=${RUNS:-1} boots=$((2 * runs + 6 * runs))
 else
 	runs=${RUNS:-5} e1000_runs=${RUNS:-3} boots=$((1 + 2 * runs + 12 * runs))
 fi
-boots=$((boots + 4 * e1000_runs))
+boots=$((boots + 5 * e1000_runs))
 echo "make bench$([ "$QUICK" = 1 ] && echo " QUICK=1"): ${LIST[*]};" \
      "expected duration about $(((boots * 10 + 90) / 60 + 1)) minutes" \
      "($boots QEMU pc boots at ~10 s), progress below" >&2

@@ -117,16 +117,19 @@ static void send_frame(struct e1000 *e, const struct tx_desc *d,
 		e1000_guest_error(e, "transmit frame too short");
 		return;
 	}
-	iov[n++] = (struct iovec){ (void *)frame, 2 * ETH_ALEN };
 	if (vlan) {
 		put_be16(tag, e1000_reg(e, VET));
 		put_be16(tag + 2, d->upper >> 16);
+		iov[n++] = (struct iovec){ (void *)frame, 2 * ETH_ALEN };
 		iov[n++] = (struct iovec){ tag, VLAN_HLEN };
+		iov[n++] = (struct iovec){ (void *)(frame + 2 * ETH_ALEN),
+					   len - 2 * ETH_ALEN };
 		total += VLAN_HLEN;
 		vh->csum_start += VLAN_HLEN;
+	} else {
+		/* One piece: the kernel walks fewer iovecs per frame. */
+		iov[n++] = (struct iovec){ (void *)frame, len };
 	}
-	iov[n++] = (struct iovec){ (void *)(frame + 2 * ETH_ALEN),
-				   len - 2 * ETH_ALEN };
 	if (total < NET_MIN_FRAME && (e1000_reg(e, TCTL) & TCTL_PSP)) {
 		iov[n++] = (struct iovec){ (void *)zeros,
 					   NET_MIN_FRAME - total };
@@ -483,11 +486,36 @@ static void end_packet(struct e1000 *e, const struct tx_desc *d)
 	packet_reset(&e->tx);
 }
 
+/*
+ * A whole frame in one legacy descriptor with nothing to insert goes to
+ * the backend from guest memory, without the copy into tx.buf.  A guest
+ * that changes the buffer meanwhile only garbles its own frame.  False
+ * if the frame must take the gathering path (which reports the errors).
+ */
+static bool send_in_place(struct e1000 *e, const struct tx_desc *d)
+{
+	uint32_t len = d->lower & 0xffff;
+	struct virtio_net_hdr vh = { 0 };
+	const uint8_t *frame;
+
+	if (e->tx.active ||
+	    (desc_cmd(d) & (TXD_CMD_EOP | TXD_CMD_IC)) != TXD_CMD_EOP ||
+	    !len || len > E1000_MAX_FRAME)
+		return false;
+	frame = guest_ptr(e->mem, d->addr, len);
+	if (!frame)
+		return false;
+	send_frame(e, d, frame, len, &vh);
+	return true;
+}
+
 /* A legacy descriptor's checksum: from CSS to the end, stored at CSO. */
 static void legacy_descriptor(struct e1000 *e, const struct tx_desc *d)
 {
 	uint8_t cmd = desc_cmd(d);
 
+	if (send_in_place(e, d))
+		return;
 	start_packet(e, false, 0);
 	add_data(e, d, d->lower & 0xffff);
 	if (!(cmd & TXD_CMD_EOP))

@@ -4,11 +4,14 @@
 # touches the host's network; the namespaces go on every exit path.  The
 # e1000 guest talks to the namespace's kernel (ARP, ICMP) and to
 # e1000_host.py (UDP both ways, TSO segments); the same guest runs under
-# QEMU 7.2's -device e1000 as the oracle.
+# QEMU 7.2's -device e1000 as the oracle.  The benchmark guest,
+# e1000_bench, must move every packet it is asked to in each mode, polling
+# from user mode and interrupt-driven.
 . "$(dirname "$0")/lib.bash"
 
 GUEST=$GUESTS/e1000
 HOSTILE=$GUESTS/hostile_e1000
+BENCH=$GUESTS/e1000_bench
 HOST_PY=tests/guest/e1000_host.py
 VM="-m 64M $DEBUG_EXIT"
 QEMU_PC="-M pc -enable-kvm -cpu host,+invtsc -nodefaults -no-user-config
@@ -19,10 +22,13 @@ TSO=4500
 GUEST_ARGS="rx=$RX tx=$TX tso=$TSO"
 # A guest that exits 0 leaves status (0 << 1) | 1.
 GUEST_OK=1
+BAD_ARGS=251	# GUEST_EXIT_BAD_ARGS
 
 NAMESPACES=()
+FLOOD=
 cleanup() {
 	local ns
+	[ -n "$FLOOD" ] && kill "$FLOOD" 2>/dev/null
 	for ns in "${NAMESPACES[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -309,3 +315,48 @@ if [ "$status" = 1 ] && grep -q "is not a bridge" "$TMP/err" &&
 else
 	fail e1000_ifup_script_no_bridge "status $status: $(cat "$TMP/err")"
 fi
+
+# --- the benchmark guest --------------------------------------------------
+
+new_ns bench
+BENCH_UP=scripts/bench/e1000-tap-up
+BENCH_NET="-netdev tap,id=n0,ifname=kb0,script=$BENCH_UP,downscript=no
+	-device e1000,netdev=n0"
+# bench NAME PACKETS APPEND: the run moved every packet, under kvmlite
+# or, with BENCH_VMM and BENCH_ARGS, another VMM.
+bench() {
+	E1000_NS=$NS KVMLITE=${BENCH_VMM:-$TMP/in-ns} check "$1" $GUEST_OK \
+		"^e1000_bench: [a-z]+ packets $2 .* exits [0-9]+ irqs" \
+		-- ${BENCH_ARGS:-$VM} $BENCH_NET -kernel "$BENCH" -append "$3"
+}
+# bench_rx NAME PACKETS APPEND: the same, with the host flooding the guest
+# once it says it is ready.
+bench_rx() {
+	: >"$TMP/out"
+	ip netns exec "$NS" python3 tests/guest/udp_flood.py "$TMP/out" \
+		10.0.0.2 5001 1472 &
+	FLOOD=$!
+	bench "$@"
+	kill "$FLOOD" && wait "$FLOOD" 2>/dev/null
+	FLOOD=
+}
+
+bench e1000_bench_tx 3000 "mode=tx count=3000 size=1514"
+bench e1000_bench_small 3000 "mode=tx count=3000 size=60"
+bench e1000_bench_tso 40 "mode=tso count=40 size=64000"
+bench e1000_bench_tx_irq 300 "mode=tx count=300 size=1514 wait=irq"
+bench_rx e1000_bench_rx 3000 "mode=rx count=3000 size=1514"
+bench_rx e1000_bench_rx_irq 300 \
+	"mode=rx count=300 size=1514 wait=irq itr=500"
+# QEMU's e1000 needs the poller's exits to keep receiving.
+if have_qemu; then
+	printf '#!/bin/sh\nexec ip netns exec "$E1000_NS" %s "$@"\n' \
+		qemu-system-x86_64 >"$TMP/qemu-in-ns"
+	chmod +x "$TMP/qemu-in-ns"
+	BENCH_VMM=$TMP/qemu-in-ns BENCH_ARGS=$QEMU_PC bench_rx \
+		e1000_bench_rx_qemu 3000 "mode=rx count=3000 size=1514"
+else
+	echo "SKIP e1000_bench_rx_qemu (qemu-system-x86_64 not installed)"
+fi
+check e1000_bench_bad_wait $BAD_ARGS "^usage: .*wait=poll\|irq" -- $VM \
+	-kernel "$BENCH" -append "mode=tx wait=no"

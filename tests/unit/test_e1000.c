@@ -195,6 +195,34 @@ TEST(transmit_legacy)
 	teardown();
 }
 
+/*
+ * VLE with CTRL.VME: the tag from VET and the descriptor's special field
+ * goes in after the addresses.
+ */
+TEST(transmit_vlan_insert)
+{
+	unsigned int i;
+
+	setup();
+	for (i = 0; i < 60; i++)
+		ram(BUFS)[i] = i;
+	put_desc(RING, BUFS, 60 | 0x4b << 24, 0x0123U << 16);
+	set_reg(0x0000, reg(0x0000) | 1U << 30);	/* CTRL.VME */
+	set_reg(0x0038, 0x8100);			/* VET */
+	tx_ring();
+	set_reg(0x3818, 1);
+	CHECK_EQ(nr_sent, 1);
+	CHECK_EQ(sent_len[0], 64);
+	CHECK_EQ(sent[0][11], 11);
+	CHECK_EQ(sent[0][12], 0x81);
+	CHECK_EQ(sent[0][13], 0x00);
+	CHECK_EQ(sent[0][14], 0x01);
+	CHECK_EQ(sent[0][15], 0x23);
+	CHECK_EQ(sent[0][16], 12);
+	CHECK_EQ(sent[0][63], 59);
+	teardown();
+}
+
 /* A buffer outside RAM: nothing sent, counted, still written back. */
 TEST(transmit_outside_ram)
 {
@@ -423,6 +451,7 @@ int main(void)
 	RUN(eeprom);
 	RUN(interrupts);
 	RUN(transmit_legacy);
+	RUN(transmit_vlan_insert);
 	RUN(transmit_outside_ram);
 	RUN(tso_in_device);
 	RUN(tso_by_backend);
