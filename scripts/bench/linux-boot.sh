@@ -75,11 +75,13 @@ run_one() {
 	done <"$TMP/console"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	first=$(awk '{ print int($2 / 1000) }' "$TMP/first" 2>/dev/null)
+	# nanoseconds: too many digits for awk's doubles, fine for bash
+	first=$(awk '{ print $2 }' "$TMP/first" 2>/dev/null)
 	if [ -z "$end" ] || [ -z "$first" ]; then
 		echo failed
 		return
 	fi
+	first=$((first / 1000))
 	echo "$(((end - start) / 1000)) $(((first - start) / 1000))"
 }
 
