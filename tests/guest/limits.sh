@@ -47,7 +47,7 @@ idle() {
 	"${PREFIX[@]}" "$KVMLITE" "${VM[@]}" -kernel "$GUEST" \
 		-append "$args idle" </dev/null >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	for ((i = 0; i < 120; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		grep -qa '^hostile_spray: idle' "$TMP/out" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.5
