@@ -16,7 +16,7 @@
 #
 # Usage: scripts/bench/blk.sh   env RUNS, QUICK (lib.bash),
 #   CPUS=list (default 0-1), SEQ_MIB (default 256, QUICK 32), RAND_MIB
-#   (default 8, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
+#   (default 64, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
 #   build/bench-blk: on the disk, not a tmpfs, so that O_DIRECT works),
 #   ONLY=regex (the rows whose FORMAT-CACHE-MODE name matches, e.g.
 #   'none-write' or '^qcow2')
@@ -28,7 +28,7 @@ CPUS=${CPUS:-0-1}
 if [ "$QUICK" = 1 ]; then
 	SEQ_MIB=${SEQ_MIB:-32} RAND_MIB=${RAND_MIB:-2}
 else
-	SEQ_MIB=${SEQ_MIB:-256} RAND_MIB=${RAND_MIB:-8}
+	SEQ_MIB=${SEQ_MIB:-256} RAND_MIB=${RAND_MIB:-64}
 fi
 DIR=${DIR:-build/bench-blk}
 TIMEOUT=120
