@@ -7,15 +7,19 @@
 # rows, fio with io_uring for random reads, on the raw image).  Rows:
 # sequential read and write with 1 MiB requests at queue depth 16 and
 # 4 KiB random reads at queue depth 32, each on a raw and on a qcow2 image
-# (converted from the raw one by qemu-img, default options, and used by
-# both VMMs), with the page cache (cache=writeback, the image read
-# beforehand so it is hot) and with cache=none (O_DIRECT).  The guest
-# times its own transfer, so boot time is not in the figures.
+# (made by qemu-img with its default options and used by both VMMs), with
+# the page cache (cache=writeback, the image read beforehand so it is hot)
+# and with cache=none (O_DIRECT).  qcow2 reads go to an image converted
+# from the raw one with every cluster allocated; qcow2 writes go to a new,
+# empty image made before each run, so that every write allocates.  The
+# guest times its own transfer, so boot time is not in the figures.
 #
 # Usage: scripts/bench/blk.sh   env RUNS, QUICK (lib.bash),
 #   CPUS=list (default 0-1), SEQ_MIB (default 256, QUICK 32), RAND_MIB
-#   (default 8, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
-#   build/bench-blk: on the disk, not a tmpfs, so that O_DIRECT works)
+#   (default 64, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
+#   build/bench-blk: on the disk, not a tmpfs, so that O_DIRECT works),
+#   ONLY=regex (the rows whose FORMAT-CACHE-MODE name matches, e.g.
+#   'none-write' or '^qcow2')
 set -u
 source "$(dirname "$0")/lib.bash"
 bench_init blk
@@ -24,13 +28,15 @@ CPUS=${CPUS:-0-1}
 if [ "$QUICK" = 1 ]; then
 	SEQ_MIB=${SEQ_MIB:-32} RAND_MIB=${RAND_MIB:-2}
 else
-	SEQ_MIB=${SEQ_MIB:-256} RAND_MIB=${RAND_MIB:-8}
+	SEQ_MIB=${SEQ_MIB:-256} RAND_MIB=${RAND_MIB:-64}
 fi
 DIR=${DIR:-build/bench-blk}
 TIMEOUT=120
 GUEST=$BUILD/guests/blkbench
 RAW=$DIR/disk.img
 QCOW2=$DIR/disk.qcow2
+FRESH=$DIR/new.qcow2
+ONLY=${ONLY:-}
 
 make -s kvmlite guests "$TIMEIT" >&2 ||
 	bench_die "cannot build kvmlite, the guests or timeit"
@@ -47,15 +53,26 @@ if [ "$(stat -c %s "$RAW" 2>/dev/null)" != $((IMG_MIB << 20)) ]; then
 		bench_die "cannot write $RAW"
 fi
 # QUICK=1 leaves qcow2 out: each row is a QEMU boot of seconds here.
+# -S 0: every cluster allocated, even where earlier write rows left zeroes.
 FORMATS=(raw)
 NO_QCOW2="no qemu-img to make the image"
 if [ "$QUICK" = 1 ]; then
 	NO_QCOW2="skipped with QUICK=1"
 elif command -v qemu-img >/dev/null &&
-     qemu-img convert -f raw -O qcow2 "$RAW" "$QCOW2"; then
+     qemu-img convert -S 0 -f raw -O qcow2 "$RAW" "$QCOW2"; then
 	FORMATS+=(qcow2)
 fi
 declare -A IMAGE=([raw]=$RAW [qcow2]=$QCOW2)
+
+# image ROW: the image the row's guest runs on, made anew if it must be.
+image() {
+	if [ "${FORMAT[$1]}" = qcow2 ] && [ "${MODE[$1]}" = write ]; then
+		qemu-img create -q -f qcow2 "$FRESH" ${IMG_MIB}M || return 1
+		echo "$FRESH"
+	else
+		echo "${IMAGE[${FORMAT[$1]}]}"
+	fi
+}
 
 ROWS=()
 declare -A MODE BS QD MIB CACHE FORMAT
@@ -79,6 +96,8 @@ metric() {
 	local cache=page\ cache size="1 MiB qd 16"
 	[ "${CACHE[$1]}" = none ] && cache=cache=none
 	[ "${MODE[$1]}" = randread ] && size="4 KiB qd 32"
+	[ "${FORMAT[$1]}-${MODE[$1]}" = qcow2-write ] &&
+		size+=" into new clusters"
 	echo "${FORMAT[$1]}, $cache: ${MODE[$1]} $size"
 }
 unit() { [ "${MODE[$1]}" = randread ] && echo IOPS || echo MB/s; }
@@ -92,9 +111,10 @@ fi
 
 # vm_run VMM ROW: one guest run; records the guest's rate.
 vm_run() {
-	local vmm=$1 row=$2 img=${IMAGE[${FORMAT[$2]}]} drive cmd rate
+	local vmm=$1 row=$2 img drive cmd rate
 	local append="mode=${MODE[$row]} bs=${BS[$row]} qd=${QD[$row]}"
 	append+=" total=${MIB[$row]}"
+	img=$(image "$row") || return 1
 	drive="file=$img,if=none,id=d,format=${FORMAT[$row]},cache=${CACHE[$row]}"
 	if [ "$vmm" = "$K" ]; then
 		cmd=(./kvmlite -m 256M -nographic -device
@@ -164,6 +184,7 @@ bench_have_qemu && VMMS+=("$QPC")
 for ((r = 0; r < RUNS; r++)); do
 	for row in "${ROWS[@]}"; do
 		[[ " ${FORMATS[*]} " == *" ${FORMAT[$row]} "* ]] || continue
+		[[ $row =~ $ONLY ]] || continue
 		bench_progress "round $((r + 1))/$RUNS: $(metric "$row")"
 		mapfile -t order < <(bench_rotate "$r" "${VMMS[@]}" "$HOST")
 		for who in "${order[@]}"; do
@@ -178,6 +199,7 @@ done
 # After the measured rows, so that the report lists them first.
 if [[ " ${FORMATS[*]} " != *" qcow2 "* ]]; then
 	for row in "${ROWS[@]}"; do
+		[[ $row =~ $ONLY ]] || continue
 		[ "${FORMAT[$row]}" = qcow2 ] && bench_skip "$(metric "$row")" \
 			"$(unit "$row")" higher "$K" "$NO_QCOW2"
 	done

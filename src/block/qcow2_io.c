@@ -7,6 +7,7 @@
  * interleave on one block).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,14 @@
 #include "qcow2_priv.h"
 
 #define BUF_ALIGN	4096
+/*
+ * New clusters go past the end of the file.  A write there must extend
+ * the file, which ext4 does under the inode's exclusive lock, one
+ * O_DIRECT write at a time; a write into space already allocated runs
+ * beside the others.  So space is taken ahead, this much at a time (at
+ * most the disk's size), and given back at close.
+ */
+#define RESERVE_AHEAD	(64ull << 20)
 
 void *qcow2_alloc_buf(size_t len)
 {
@@ -142,4 +151,37 @@ void qcow2_grow_file(struct qcow2 *q, uint64_t end)
 uint64_t qcow2_file_size(struct qcow2 *q)
 {
 	return __atomic_load_n(&q->file_size, __ATOMIC_RELAXED);
+}
+
+/*
+ * file_size stays where data was written, so that metadata pointing into
+ * the reserved space is refused as before.  Where the file system cannot
+ * allocate ahead, writes extend the file as they would without this.
+ */
+void qcow2_reserve_file(struct qcow2 *q, uint64_t end)
+{
+	uint64_t from = qcow2_file_size(q), ahead = RESERVE_AHEAD, to;
+
+	if (q->reserved_end > from)
+		from = q->reserved_end;
+	if (q->read_only || q->no_reserve || end <= from)
+		return;
+	if (q->h.size < ahead)
+		ahead = q->h.size;
+	to = qcow2_round_up(q, end + ahead);
+	if (fallocate(q->fd, 0, from, to - from)) {
+		q->no_reserve = true;
+		return;
+	}
+	q->reserved_end = to;
+}
+
+int qcow2_release_file(struct qcow2 *q)
+{
+	uint64_t end = qcow2_file_size(q);
+
+	if (q->reserved_end <= end)
+		return 0;
+	q->reserved_end = 0;
+	return ftruncate(q->fd, end) ? -errno : 0;
 }

@@ -332,6 +332,8 @@ int qcow2_close(struct qcow2 *q)
 	if (!q)
 		return 0;
 	ret = qcow2_flush(q);
+	if (!ret)
+		ret = qcow2_release_file(q);
 	free_image(q);
 	return ret;
 }

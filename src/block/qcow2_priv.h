@@ -169,6 +169,9 @@ struct qcow2 {
 
 	uint64_t free_hint;		/* no free cluster below this index */
 	uint64_t file_size;		/* the host file's length (atomic) */
+	/* Space taken past file_size for clusters to come (see io.c). */
+	uint64_t reserved_end;
+	bool no_reserve;		/* the file system refused it */
 	struct image *backing;
 	/* Metadata written since the last sync of the file. */
 	bool need_sync;
@@ -192,6 +195,10 @@ int qcow2_sync(struct qcow2 *q);
 void *qcow2_alloc_buf(size_t len);
 /* Notes that the file now reaches @end; any thread. */
 void qcow2_grow_file(struct qcow2 *q, uint64_t end);
+/* Host space up to @end and beyond, for new clusters; under q->lock. */
+void qcow2_reserve_file(struct qcow2 *q, uint64_t end);
+/* Gives back the reserved space no cluster took; 0 or -errno. */
+int qcow2_release_file(struct qcow2 *q);
 uint64_t qcow2_file_size(struct qcow2 *q);
 
 /* --- header (qcow2_header.c) -------------------------------------------- */

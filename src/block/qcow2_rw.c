@@ -263,6 +263,7 @@ static int write_new_clusters(struct qcow2 *q, struct qcow2_map *m,
 		return host;
 	if (got < nr)
 		m->bytes = ((first + got) << q->cluster_bits) - guest;
+	qcow2_reserve_file(q, host + (got << q->cluster_bits));
 	pthread_mutex_unlock(&q->lock);
 	n = image_iov_slice(iov, cnt, pos, m->bytes, part, cnt);
 	all = malloc((n + 2) * sizeof(*all));
