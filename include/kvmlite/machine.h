@@ -19,7 +19,9 @@ struct ioloop;
 struct irqchip;
 struct json;
 struct pci_host;
+struct kvm_regs;
 struct kvm_run;
+struct kvm_segment;
 struct machine;
 struct unimp_log;
 struct virtio_blk;
@@ -43,6 +45,10 @@ struct vcpu {
 	pid_t tid;		/* host thread ID, once the thread runs */
 	void *reset_state;	/* registers and LAPIC as at creation */
 	struct vcpu_work *work;	/* vcpu_run_on()'s, under m->lock */
+	/* For src/core/syscall_entry.c, on hosts that need it: */
+	uint64_t syscall_entry;	/* the guest's LSTAR, 0 until it sets one */
+	uint64_t pf_breakpoint;	/* the #PF handler it breaks at, or 0 */
+	bool stepping_over;	/* one step past that breakpoint */
 };
 
 /* Code run at a point of the machine's life, e.g. a device's reset. */
@@ -241,6 +247,34 @@ int vcpu_reset(struct vcpu *vcpu);
  */
 int vcpu_run_on(struct vcpu *vcpu, void (*fn)(struct vcpu *vcpu, void *opaque),
 		void *opaque);
+
+/*
+ * Copies between @buf and the guest's linear addresses as the vCPU's
+ * page tables map them now (KVM_TRANSLATE).  Returns how many bytes were
+ * copied before a page was missing (or read-only, for @to_guest).
+ */
+size_t vcpu_copy_linear(struct vcpu *vcpu, uint64_t linear, void *buf,
+			size_t len, bool to_guest);
+
+/* Segment types: execute/read and read/write, both accessed. */
+#define SEGMENT_CODE	0xb
+#define SEGMENT_DATA	0x3
+
+/*
+ * A flat 4 GiB DPL 0 segment; a 64-bit code segment if @long_mode, else
+ * with 32-bit default size.
+ */
+void vcpu_flat_segment(struct kvm_segment *seg, uint16_t selector,
+		       uint8_t type, bool long_mode);
+
+/*
+ * Moves RIP past @insn_len bytes (0 for a fault, which returns to the
+ * instruction) and has KVM raise exception @vector, or interrupt @vector
+ * if !@exception, as the guest resumes.  -1 if an event is already
+ * pending or KVM refused.
+ */
+int vcpu_deliver(struct vcpu *vcpu, struct kvm_regs *regs,
+		 unsigned int insn_len, uint8_t vector, bool exception);
 
 /* The longest x86 instruction. */
 #define VCPU_INSN_MAX	15

@@ -53,40 +53,13 @@ static uint64_t insn_linear(const struct kvm_regs *regs,
 }
 
 /*
- * Byte by byte: an instruction or operand may straddle a page boundary.
- * Returns how many bytes were copied before a page was missing.
- */
-static size_t copy_linear(struct vcpu *vcpu, uint64_t linear, uint8_t *buf,
-			  size_t len, bool to_guest)
-{
-	struct kvm_translation tr;
-	uint8_t *p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		tr = (struct kvm_translation){ .linear_address = linear + i };
-		if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
-			break;
-		p = guest_ptr(&vcpu->machine->mem, tr.physical_address, 1);
-		if (!p || (to_guest && !tr.writeable))
-			break;
-		if (to_guest)
-			*p = buf[i];
-		else
-			buf[i] = *p;
-	}
-	return i;
-}
-
-/*
  * An exception goes in with an error code of 0 if it has one (#GP is the
  * only one raised here, always with 0); INT n as an external interrupt,
- * which skips the gate's DPL check.  That check only matters at CPL 3, where the emulator is
- * never involved.  @insn_len is 0 for a fault, which returns to the
- * instruction.
+ * which skips the gate's DPL check.  That check only matters at CPL 3,
+ * where the emulator is never involved.
  */
-static int deliver(struct vcpu *vcpu, struct kvm_regs *regs,
-		   unsigned int insn_len, uint8_t vector, bool exception)
+int vcpu_deliver(struct vcpu *vcpu, struct kvm_regs *regs,
+		 unsigned int insn_len, uint8_t vector, bool exception)
 {
 	struct kvm_vcpu_events ev;
 
@@ -120,14 +93,14 @@ static int complete_fwait(struct vcpu *vcpu, struct kvm_regs *regs,
 	struct kvm_fpu fpu;
 
 	if ((sregs->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-		return deliver(vcpu, regs, 0, NO_FPU_VECTOR, true);
+		return vcpu_deliver(vcpu, regs, 0, NO_FPU_VECTOR, true);
 	if (ioctl(vcpu->fd, KVM_GET_FPU, &fpu) < 0)
 		return -1;
 	if (fpu.fsw & FSW_ES) {
 		/* Without CR0.NE the error goes to the PIC: not modelled. */
 		if (!(sregs->cr0 & CR0_NE))
 			return -1;
-		return deliver(vcpu, regs, 0, X87_FAULT_VECTOR, true);
+		return vcpu_deliver(vcpu, regs, 0, X87_FAULT_VECTOR, true);
 	}
 	regs->rip += 1;
 	return ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0 ? -1 : 0;
@@ -162,10 +135,10 @@ static int move_mxcsr(struct vcpu *vcpu, const struct insn_mem *op)
 		return -1;
 	if (op->reg == GROUP15_STMXCSR) {
 		value = xsave.region[XSAVE_MXCSR_WORD];
-		return copy_linear(vcpu, op->linear, (uint8_t *)&value,
+		return vcpu_copy_linear(vcpu, op->linear, (uint8_t *)&value,
 				   MXCSR_SIZE, true) == MXCSR_SIZE ? 0 : -1;
 	}
-	if (copy_linear(vcpu, op->linear, (uint8_t *)&value, MXCSR_SIZE,
+	if (vcpu_copy_linear(vcpu, op->linear, (uint8_t *)&value, MXCSR_SIZE,
 			false) != MXCSR_SIZE)
 		return -1;
 	if (value & ~mxcsr_mask())
@@ -187,12 +160,12 @@ static int complete_mxcsr(struct vcpu *vcpu, struct kvm_regs *regs,
 	int moved;
 
 	if ((sregs->cr0 & CR0_EM) || !(sregs->cr4 & CR4_OSFXSR))
-		return deliver(vcpu, regs, 0, INVALID_OPCODE_VECTOR, true);
+		return vcpu_deliver(vcpu, regs, 0, INVALID_OPCODE_VECTOR, true);
 	if (sregs->cr0 & CR0_TS)
-		return deliver(vcpu, regs, 0, NO_FPU_VECTOR, true);
+		return vcpu_deliver(vcpu, regs, 0, NO_FPU_VECTOR, true);
 	moved = move_mxcsr(vcpu, op);
 	if (moved > 0)
-		return deliver(vcpu, regs, 0, GENERAL_PROTECTION_VECTOR, true);
+		return vcpu_deliver(vcpu, regs, 0, GENERAL_PROTECTION_VECTOR, true);
 	if (moved < 0)
 		return -1;
 	regs->rip += op->len;
@@ -215,12 +188,12 @@ int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
-	*len = copy_linear(vcpu, insn_linear(&regs, &sregs), insn,
+	*len = vcpu_copy_linear(vcpu, insn_linear(&regs, &sregs), insn,
 			   VCPU_INSN_MAX, false);
 	if (*len >= 1 && insn[0] == OPCODE_INT3)
-		return deliver(vcpu, &regs, 1, BREAKPOINT_VECTOR, true);
+		return vcpu_deliver(vcpu, &regs, 1, BREAKPOINT_VECTOR, true);
 	if (*len >= 2 && insn[0] == OPCODE_INT_N)
-		return deliver(vcpu, &regs, 2, insn[1], false);
+		return vcpu_deliver(vcpu, &regs, 2, insn[1], false);
 	if (*len >= 1 && insn[0] == OPCODE_FWAIT)
 		return complete_fwait(vcpu, &regs, &sregs);
 	if (!insn_decode_0f_mem(insn, *len, &regs, &sregs, &op) &&

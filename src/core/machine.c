@@ -26,6 +26,7 @@
 #include "kvmlite/net.h"
 #include "kvmlite/pci.h"
 #include "kvmlite/serial.h"
+#include "kvmlite/syscall_entry.h"
 #include "kvmlite/unimp.h"
 #include "kvmlite/virtio_blk.h"
 
@@ -412,6 +413,7 @@ int machine_init(struct machine *m, const struct config *cfg, char *err,
 	    irqchip_init(m, err, errlen))
 		return -1;
 	topology_init(&m->topo, &cfg->smp);
+	syscall_entry_init(&m->kvm);
 	if (load_guest(m, err, errlen))
 		return -1;
 	m->pio = bus_new("pio");

@@ -25,6 +25,7 @@
 #include "kvmlite/log.h"
 #include "kvmlite/machine.h"
 #include "kvmlite/sandbox.h"
+#include "kvmlite/syscall_entry.h"
 #include "kvmlite/unimp.h"
 
 #define KICK_SIGNAL	SIGUSR1
@@ -86,8 +87,8 @@ static int save_reset_state(struct vcpu *vcpu)
 	return 0;
 }
 
-static void flat_segment(struct kvm_segment *seg, uint16_t selector,
-			 uint8_t type, bool long_mode)
+void vcpu_flat_segment(struct kvm_segment *seg, uint16_t selector,
+		       uint8_t type, bool long_mode)
 {
 	memset(seg, 0, sizeof(*seg));
 	seg->selector = selector;
@@ -104,8 +105,9 @@ static void boot_sregs(struct kvm_sregs *sregs, const struct boot_state *bs)
 {
 	bool lm = bs->mode == BOOT_LONG64;
 
-	flat_segment(&sregs->cs, lm ? BOOT_CS64 : BOOT_CS32, 0xb, lm);
-	flat_segment(&sregs->ds, BOOT_DS, 0x3, false);
+	vcpu_flat_segment(&sregs->cs, lm ? BOOT_CS64 : BOOT_CS32,
+			  SEGMENT_CODE, lm);
+	vcpu_flat_segment(&sregs->ds, BOOT_DS, SEGMENT_DATA, false);
 	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
 	memset(&sregs->tr, 0, sizeof(sregs->tr));
 	sregs->tr.selector = BOOT_TSS;
@@ -180,6 +182,7 @@ int vcpu_reset(struct vcpu *vcpu)
 {
 	struct vcpu_reset_state *rs = vcpu->reset_state;
 
+	syscall_entry_reset(vcpu);
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &rs->regs) < 0 ||
 	    ioctl(vcpu->fd, KVM_SET_SREGS, &rs->sregs) < 0 ||
 	    ioctl(vcpu->fd, KVM_SET_FPU, &rs->fpu) < 0 ||
@@ -190,6 +193,40 @@ int vcpu_reset(struct vcpu *vcpu)
 	if (vcpu->index == 0)
 		return set_boot_state(vcpu, &vcpu->machine->boot_state);
 	return 0;
+}
+
+#define LINEAR_PAGE	4096ULL
+
+/*
+ * Page by page, since each page of a linear range translates on its own
+ * (4 KiB at a time is right for large pages too).
+ */
+size_t vcpu_copy_linear(struct vcpu *vcpu, uint64_t linear, void *buf,
+			size_t len, bool to_guest)
+{
+	struct kvm_translation tr;
+	size_t done = 0, chunk;
+	uint8_t *p;
+
+	while (done < len) {
+		tr = (struct kvm_translation){ .linear_address = linear };
+		if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid ||
+		    (to_guest && !tr.writeable))
+			break;
+		chunk = LINEAR_PAGE - (linear & (LINEAR_PAGE - 1));
+		if (chunk > len - done)
+			chunk = len - done;
+		p = guest_ptr(&vcpu->machine->mem, tr.physical_address, chunk);
+		if (!p)
+			break;
+		if (to_guest)
+			memcpy(p, (uint8_t *)buf + done, chunk);
+		else
+			memcpy((uint8_t *)buf + done, p, chunk);
+		done += chunk;
+		linear += chunk;
+	}
+	return done;
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -293,6 +330,13 @@ static void handle_exit(struct vcpu *vcpu)
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		handle_internal_error(vcpu);
+		break;
+	case KVM_EXIT_X86_WRMSR:
+		syscall_entry_wrmsr(vcpu);
+		break;
+	case KVM_EXIT_DEBUG:
+		if (syscall_entry_debug(vcpu))
+			guest_failed(vcpu, "unexpected debug exit");
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(msg, sizeof(msg), "VM entry failed, reason 0x%llx",
