@@ -18,6 +18,8 @@
 #   host side the guest pings), APPEND=extra kernel arguments, CPU=-cpu value (default: host without the features
 #   whose instructions this host's emulator refuses in kernel code),
 #   LOG=console log (default build/linux/console.log), KVMLITE=binary
+# The human monitor listens on build/linux/monitor.sock, for
+# scripts/guest-profile.py to see where the guest spends its time.
 # Only one runs at a time: the guest is emulated and slow, and its vCPUs
 # wait for each other (stop_machine, IPIs), so it is not run niced.
 
@@ -80,6 +82,7 @@ fi
 APPEND_ALL="$LINUX_APPEND earlyprintk=ttyS0 panic=-1"
 APPEND_ALL+=" kvmlite.checks=$CHECKS kvmlite.cpus=2 ${APPEND:-}"
 ARGS=(-smp 2 -m 1G -nographic -no-reboot -cpu "$CPU"
+      -monitor "unix:$OUT/monitor.sock,server,nowait"
       -kernel "$OUT/$KERNEL" -initrd "$OUT/initramfs.cpio")
 RUN=()
 DISK_TEXT=written-by-the-host-$$
