@@ -9,7 +9,8 @@
  * the CPU would have returned.  FWAIT only checks for a pending x87
  * exception, which the FPU state KVM keeps says.  LDMXCSR and STMXCSR
  * (which Linux runs in kernel_fpu_begin()) move 32 bits between memory and
- * the MXCSR that KVM_GET_FPU / KVM_SET_FPU hold.
+ * the MXCSR that KVM_GET_FPU / KVM_SET_FPU hold.  An instruction another
+ * vCPU rewrote after the emulator fetched it is simply run again.
  */
 #include <linux/kvm.h>
 #include <string.h>
@@ -42,6 +43,9 @@
 #define XSAVE_MXCSR_WORD	6	/* byte 24 of the legacy area */
 #define XSAVE_XSTATE_BV_WORD	128	/* byte 512: the XSAVE header */
 #define XFEATURE_SSE		(1U << 1)
+/* flags, then insn_size and insn_bytes: three u64s of data */
+#define EMULATION_FAILURE_BYTES_NDATA 3
+#define MAX_RETRIES		16
 
 /* The linear address of the instruction at CS:RIP. */
 static uint64_t insn_linear(const struct kvm_regs *regs,
@@ -178,6 +182,39 @@ static bool is_mxcsr_move(const struct insn_mem *op)
 	       (op->reg == GROUP15_LDMXCSR || op->reg == GROUP15_STMXCSR);
 }
 
+/*
+ * The emulator fetched the instruction before kvmlite read it: whether
+ * another vCPU rewrote it in between.  Linux patches live code, with an
+ * INT3 on the first byte while it does, so the emulator can fail on an
+ * INT3 that is gone by the time kvmlite looks.
+ */
+static bool code_changed(const struct kvm_run *run, const uint8_t *insn,
+			 size_t len)
+{
+	size_t n = run->emulation_failure.insn_size;
+
+	if (run->emulation_failure.ndata < EMULATION_FAILURE_BYTES_NDATA ||
+	    !(run->emulation_failure.flags &
+	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return false;
+	if (n > len)
+		n = len;
+	return n && memcmp(run->emulation_failure.insn_bytes, insn, n);
+}
+
+/*
+ * Runs the instruction at RIP again, as it now reads; a few times in a
+ * row at one place at most, should the emulator keep a stale copy.
+ */
+static int retry_changed_code(struct vcpu *vcpu, uint64_t rip)
+{
+	if (rip != vcpu->retried_rip) {
+		vcpu->retried_rip = rip;
+		vcpu->retries = 0;
+	}
+	return ++vcpu->retries > MAX_RETRIES ? -1 : 0;
+}
+
 int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 {
 	struct kvm_regs regs;
@@ -190,6 +227,8 @@ int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 		return -1;
 	*len = vcpu_copy_linear(vcpu, insn_linear(&regs, &sregs), insn,
 			   VCPU_INSN_MAX, false);
+	if (code_changed(vcpu->run, insn, *len))
+		return retry_changed_code(vcpu, insn_linear(&regs, &sregs));
 	if (*len >= 1 && insn[0] == OPCODE_INT3)
 		return vcpu_deliver(vcpu, &regs, 1, BREAKPOINT_VECTOR, true);
 	if (*len >= 2 && insn[0] == OPCODE_INT_N)
