@@ -49,9 +49,6 @@ struct vcpu {
 	uint64_t syscall_entry;	/* the guest's LSTAR, 0 until it sets one */
 	uint64_t pf_breakpoint;	/* the #PF handler it breaks at, or 0 */
 	bool stepping_over;	/* one step past that breakpoint */
-	/* For src/core/emulation.c: code rewritten under the emulator */
-	uint64_t retried_rip;
-	unsigned int retries;
 };
 
 /* Code run at a point of the machine's life, e.g. a device's reset. */

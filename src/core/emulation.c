@@ -45,7 +45,6 @@
 #define XFEATURE_SSE		(1U << 1)
 /* flags, then insn_size and insn_bytes: three u64s of data */
 #define EMULATION_FAILURE_BYTES_NDATA 3
-#define MAX_RETRIES		16
 
 /* The linear address of the instruction at CS:RIP. */
 static uint64_t insn_linear(const struct kvm_regs *regs,
@@ -202,19 +201,6 @@ static bool code_changed(const struct kvm_run *run, const uint8_t *insn,
 	return n && memcmp(run->emulation_failure.insn_bytes, insn, n);
 }
 
-/*
- * Runs the instruction at RIP again, as it now reads; a few times in a
- * row at one place at most, should the emulator keep a stale copy.
- */
-static int retry_changed_code(struct vcpu *vcpu, uint64_t rip)
-{
-	if (rip != vcpu->retried_rip) {
-		vcpu->retried_rip = rip;
-		vcpu->retries = 0;
-	}
-	return ++vcpu->retries > MAX_RETRIES ? -1 : 0;
-}
-
 int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 {
 	struct kvm_regs regs;
@@ -227,8 +213,9 @@ int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 		return -1;
 	*len = vcpu_copy_linear(vcpu, insn_linear(&regs, &sregs), insn,
 			   VCPU_INSN_MAX, false);
+	/* As if fetched now: the guest runs what is there. */
 	if (code_changed(vcpu->run, insn, *len))
-		return retry_changed_code(vcpu, insn_linear(&regs, &sregs));
+		return 0;
 	if (*len >= 1 && insn[0] == OPCODE_INT3)
 		return vcpu_deliver(vcpu, &regs, 1, BREAKPOINT_VECTOR, true);
 	if (*len >= 2 && insn[0] == OPCODE_INT_N)
