@@ -11,12 +11,13 @@
 #   env KERNEL=vmlinux (PVH, the default) or vmlinuz (bzImage, which runs
 #       the kernel's decompressor at emulated speed first)
 #   TIMEOUT=seconds (default 3600), REQUIRE=milestone name,
-#   CHECKS=kvmlite.checks for /init (default cpus,modules; "disk" adds a
-#   qcow2 disk holding an ext4 file system made here with mkfs.ext4 -d,
-#   whose /from-guest.txt is read back afterwards with debugfs; "net" an
-#   e1000 on a TAP in a network namespace of the test's own, whose
-#   host side the guest pings), APPEND=extra kernel arguments, CPU=-cpu value (default: host without the features
-#   whose instructions this host's emulator refuses in kernel code),
+#   CHECKS=kvmlite.checks for /init (default cpus,modules,disk,net;
+#   "disk" adds a qcow2 disk holding an ext4 file system made here with
+#   mkfs.ext4 -d, whose /from-guest.txt is read back afterwards with
+#   debugfs; "net" an e1000 on a TAP in a network namespace of the test's
+#   own, whose host side the guest pings), APPEND=extra kernel arguments,
+#   CPU=-cpu value (default: host without the features whose
+#   instructions this host's emulator refuses in kernel code),
 #   LOG=console log (default build/linux/console.log), KVMLITE=binary
 # The human monitor listens on build/linux/monitor.sock, for
 # scripts/guest-profile.py to see where the guest spends its time.
@@ -30,11 +31,9 @@ OUT=build/linux
 KVMLITE=${KVMLITE:-./kvmlite}
 KERNEL=${KERNEL:-vmlinux}
 TIMEOUT=${TIMEOUT:-3600}
-# The furthest this host has been seen to reach (README): /init starts,
-# and its first system call fails there, because this host's KVM runs a
-# user-mode SYSCALL's kernel entry at CPL 3.  init-done once it can.
-REQUIRE=${REQUIRE:-run-init}
-CHECKS=${CHECKS:-cpus,modules}
+# /init's checks all pass and it reboots, which ends kvmlite.
+REQUIRE=${REQUIRE:-init-done}
+CHECKS=${CHECKS:-cpus,modules,disk,net}
 LOG=${LOG:-$OUT/console.log}
 . scripts/linux-emulated-host.bash
 CPU=${CPU:-$LINUX_CPU}
