@@ -5,7 +5,7 @@
  * unallocated and compressed clusters, runs that stop where the host
  * clusters stop following each other); without it, -EAGAIN and no I/O.
  * And qcow2_read_extent, which hands out only whole runs of allocated
- * clusters, and never waits for the lock.
+ * clusters, and never waits for the lock; and the allocator's hint.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -195,6 +195,31 @@ TEST(extent_outside_file_refused)
 	qcow2_close(q);
 }
 
+/*
+ * Allocations search from where the last one ended, not from the start of
+ * the image (which made writes into new clusters quadratic).
+ */
+TEST(allocation_hint_advances)
+{
+	struct qcow2 *q = open_image();
+	uint64_t got = 0;
+	int64_t first, second;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	first = qcow2_alloc_clusters(q, 4, &got);
+	CHECK(first > 0);
+	CHECK_EQ(got, 4);
+	CHECK_EQ(q->free_hint, (first >> q->cluster_bits) + 4);
+	second = qcow2_alloc_clusters(q, 1, NULL);
+	CHECK_EQ(second, first + 4 * CLUSTER);
+	CHECK_EQ(qcow2_rc_update(q, first, 5 * CLUSTER, -1), 0);
+	CHECK_EQ(q->free_hint, first >> q->cluster_bits);
+	pthread_mutex_unlock(&q->lock);
+	qcow2_close(q);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -202,6 +227,7 @@ int main(void)
 	RUN(miss_is_eagain_until_loaded);
 	RUN(read_extent);
 	RUN(extent_outside_file_refused);
+	RUN(allocation_hint_advances);
 	unlink(path);
 	return check_summary();
 }
