@@ -70,13 +70,13 @@ declare -A IMAGE=([raw]=$RAW [qcow2]=$QCOW2)
 
 # fresh ROW: whether the row writes into an image made for the run.
 fresh() {
-	[ "${NEW[$1]}" = 1 ] ||
+	[ "${NEW[$1]:-}" = 1 ] ||
 		{ [ "${FORMAT[$1]}" = qcow2 ] && [ "${MODE[$1]}" = write ]; }
 }
 
 # image ROW: the image the row's guest runs on, made anew if it must be.
 image() {
-	if [ "${NEW[$1]}" = 1 ]; then
+	if [ "${NEW[$1]:-}" = 1 ]; then
 		rm -f "$FRESH_RAW"
 		truncate -s ${IMG_MIB}M "$FRESH_RAW" || return 1
 		echo "$FRESH_RAW"
@@ -117,7 +117,7 @@ metric() {
 	[ "${MODE[$1]}" = randread ] && size="4 KiB qd 32"
 	[ "${FORMAT[$1]}-${MODE[$1]}" = qcow2-write ] &&
 		size+=" into new clusters"
-	[ "${NEW[$1]}" = 1 ] && size+=" into a new sparse file"
+	[ "${NEW[$1]:-}" = 1 ] && size+=" into a new sparse file"
 	echo "${FORMAT[$1]}, $cache: ${MODE[$1]} $size"
 }
 unit() { [ "${MODE[$1]}" = randread ] && echo IOPS || echo MB/s; }
@@ -170,7 +170,7 @@ host_run() {
 	local row=$1 direct=() bs=${BS[$1]} count=$((MIB[$1] * 1048576 / BS[$1]))
 	local target=$RAW
 	cat "$RAW" >/dev/null
-	[ "${NEW[$row]}" = 1 ] && target=$(image "$row")
+	[ "${NEW[$row]:-}" = 1 ] && target=$(image "$row")
 	case ${MODE[$row]} in
 	read|write)
 		if [ "${CACHE[$row]}" = none ]; then
