@@ -22,7 +22,7 @@
 #   (default 64, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
 #   build/bench-blk: on the disk, not a tmpfs, so that O_DIRECT works),
 #   ONLY=regex (the rows whose FORMAT-CACHE-MODE name matches, e.g.
-#   'none-write' or '^qcow2')
+#   'none-write', 'newwrite' or '^qcow2'; 'write' matches writeback too)
 set -u
 source "$(dirname "$0")/lib.bash"
 bench_init blk
