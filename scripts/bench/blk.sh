@@ -11,15 +11,18 @@
 # the page cache (cache=writeback, the image read beforehand so it is hot)
 # and with cache=none (O_DIRECT).  qcow2 reads go to an image converted
 # from the raw one with every cluster allocated; qcow2 writes go to a new,
-# empty image made before each run, so that every write allocates.  The
-# guest times its own transfer, so boot time is not in the figures.
+# empty image made before each run, so that every write allocates; for
+# like with like, a raw row writes into a new sparse file made each run
+# (newwrite: new page-cache pages and file blocks, as qcow2's writes need,
+# where the raw write row overwrites the cached image).  The guest times
+# its own transfer, so boot time is not in the figures.
 #
 # Usage: scripts/bench/blk.sh   env RUNS, QUICK (lib.bash),
 #   CPUS=list (default 0-1), SEQ_MIB (default 256, QUICK 32), RAND_MIB
 #   (default 64, QUICK 2; QUICK=1 runs the raw rows only), DIR (default
 #   build/bench-blk: on the disk, not a tmpfs, so that O_DIRECT works),
 #   ONLY=regex (the rows whose FORMAT-CACHE-MODE name matches, e.g.
-#   'none-write' or '^qcow2')
+#   'none-write', 'newwrite' or '^qcow2'; 'write' matches writeback too)
 set -u
 source "$(dirname "$0")/lib.bash"
 bench_init blk
@@ -36,6 +39,7 @@ GUEST=$BUILD/guests/blkbench
 RAW=$DIR/disk.img
 QCOW2=$DIR/disk.qcow2
 FRESH=$DIR/new.qcow2
+FRESH_RAW=$DIR/new.img
 ONLY=${ONLY:-}
 
 make -s kvmlite guests "$TIMEIT" >&2 ||
@@ -64,9 +68,19 @@ elif command -v qemu-img >/dev/null &&
 fi
 declare -A IMAGE=([raw]=$RAW [qcow2]=$QCOW2)
 
+# fresh ROW: whether the row writes into an image made for the run.
+fresh() {
+	[ "${NEW[$1]:-}" = 1 ] ||
+		{ [ "${FORMAT[$1]}" = qcow2 ] && [ "${MODE[$1]}" = write ]; }
+}
+
 # image ROW: the image the row's guest runs on, made anew if it must be.
 image() {
-	if [ "${FORMAT[$1]}" = qcow2 ] && [ "${MODE[$1]}" = write ]; then
+	if [ "${NEW[$1]:-}" = 1 ]; then
+		rm -f "$FRESH_RAW"
+		truncate -s ${IMG_MIB}M "$FRESH_RAW" || return 1
+		echo "$FRESH_RAW"
+	elif fresh "$1"; then
 		qemu-img create -q -f qcow2 "$FRESH" ${IMG_MIB}M || return 1
 		echo "$FRESH"
 	else
@@ -75,13 +89,18 @@ image() {
 }
 
 ROWS=()
-declare -A MODE BS QD MIB CACHE FORMAT
+declare -A MODE BS QD MIB CACHE FORMAT NEW
 for format in raw qcow2; do
+	modes=(read write randread)
+	[ $format = raw ] && modes+=(newwrite)
 	for cache in writeback none; do
-		for mode in read write randread; do
+		for mode in "${modes[@]}"; do
 			row=$format-$cache-$mode
 			ROWS+=("$row")
 			FORMAT[$row]=$format CACHE[$row]=$cache MODE[$row]=$mode
+			if [ $mode = newwrite ]; then
+				NEW[$row]=1 MODE[$row]=write
+			fi
 			if [ $mode = randread ]; then
 				BS[$row]=4096 QD[$row]=32 MIB[$row]=$RAND_MIB
 			else
@@ -98,6 +117,7 @@ metric() {
 	[ "${MODE[$1]}" = randread ] && size="4 KiB qd 32"
 	[ "${FORMAT[$1]}-${MODE[$1]}" = qcow2-write ] &&
 		size+=" into new clusters"
+	[ "${NEW[$1]:-}" = 1 ] && size+=" into a new sparse file"
 	echo "${FORMAT[$1]}, $cache: ${MODE[$1]} $size"
 }
 unit() { [ "${MODE[$1]}" = randread ] && echo IOPS || echo MB/s; }
@@ -123,7 +143,8 @@ vm_run() {
 		cmd=("${QEMU_PC[@]}" -m 256M -device
 		     virtio-blk-pci,drive=d,num-queues=1,disable-legacy=on)
 	fi
-	cat "$img" >/dev/null	# page cache hot for every row alike
+	# Page cache hot for every row alike; a new file has nothing to cache.
+	fresh "$row" || cat "$img" >/dev/null
 	bench_time "$CPUS" "$TIMEOUT" "${cmd[@]}" "${DEBUG_EXIT[@]}" \
 		-kernel "$GUEST" -append "$append" -drive "$drive" ||
 		return 1
@@ -147,7 +168,9 @@ record() {
 # formats: the file system under the image is the same).
 host_run() {
 	local row=$1 direct=() bs=${BS[$1]} count=$((MIB[$1] * 1048576 / BS[$1]))
+	local target=$RAW
 	cat "$RAW" >/dev/null
+	[ "${NEW[$row]:-}" = 1 ] && target=$(image "$row")
 	case ${MODE[$row]} in
 	read|write)
 		if [ "${CACHE[$row]}" = none ]; then
@@ -158,7 +181,7 @@ host_run() {
 			dd if="$RAW" of=/dev/null bs=$bs count=$count \
 				"${direct[@]}" 2>"$BENCH_TMP/dd"
 		else
-			dd if=/dev/zero of="$RAW" bs=$bs count=$count \
+			dd if=/dev/zero of="$target" bs=$bs count=$count \
 				conv=notrunc "${direct[@]}" 2>"$BENCH_TMP/dd"
 		fi
 		record "$HOST" "$row" $(awk -v mib="${MIB[$row]}" '/copied/ {

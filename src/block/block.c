@@ -487,6 +487,27 @@ void block_request_complete(struct block_request *req, int ret)
 		advance(req, ret);
 }
 
+static void file_op_done(struct block_file_op *fop, int ret)
+{
+	block_request_complete(container_of(fop, struct block_request, fop),
+			       ret);
+}
+
+void block_request_to_file(struct block *bs, struct block_request *req,
+			   enum block_op op, uint64_t offset)
+{
+	struct block_file_op *fop = &req->fop;
+
+	fop->op = op;
+	fop->offset = offset;
+	fop->len = req->len;
+	fop->iov = req->iov;
+	fop->iovcnt = req->iovcnt;
+	fop->may_unmap = req->may_unmap;
+	fop->done = file_op_done;
+	block_file_submit(&bs->file, fop);
+}
+
 void block_plug(struct block *bs)
 {
 	engine_plug(bs->engine);

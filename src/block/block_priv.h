@@ -145,5 +145,11 @@ struct block *block_open_overlay(const struct block_options *o,
 /* The driver whose probe claims @buf, or NULL for none (raw). */
 const struct block_driver *block_probe(const uint8_t *buf, size_t len);
 void block_request_complete(struct block_request *req, int ret);
+/*
+ * Runs @req as the operation @op on the image's file at @offset, and
+ * completes it when that is done.
+ */
+void block_request_to_file(struct block *bs, struct block_request *req,
+			   enum block_op op, uint64_t offset);
 
 #endif

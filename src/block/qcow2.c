@@ -3,7 +3,8 @@
  * The qcow2 block driver: requests run on worker threads through the
  * synchronous qcow2 engine (src/block/qcow2_*.c), which lets several run
  * at once; finished ones are handed back through a list and the image's
- * eventfd, and completed by block_reap() on the owner's thread.
+ * eventfd, and completed by block_reap() on the owner's thread.  Reads
+ * that the cached metadata maps at once skip the workers (qcow2_drv_readv).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include "kvmlite/qcow2.h"
 #include "kvmlite/sandbox.h"
 #include "block_priv.h"
+#include "qcow2_priv.h"
 
 #define WORKERS_MAX	16
 
@@ -125,6 +127,22 @@ static void queue_request(struct block *bs, struct block_request *req)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/*
+ * A read the cached metadata maps to one run of the file goes there from
+ * the owner's thread, as a raw image's would: the worker's hand-offs are
+ * for what needs the lock, metadata I/O, or more than one host range.
+ */
+static void qcow2_drv_readv(struct block *bs, struct block_request *req)
+{
+	struct qcow2_driver *d = bs->drv_state;
+	uint64_t host;
+
+	if (qcow2_read_extent(d->q, req->offset, req->len, &host))
+		queue_request(bs, req);
+	else
+		block_request_to_file(bs, req, BLOCK_OP_READ, host);
+}
+
 static void qcow2_reap(struct block *bs)
 {
 	struct qcow2_driver *d = bs->drv_state;
@@ -212,7 +230,7 @@ const struct block_driver block_qcow2_driver = {
 	.open = qcow2_drv_open,
 	.close = qcow2_drv_close,
 	.length = qcow2_drv_length,
-	.readv = queue_request,
+	.readv = qcow2_drv_readv,
 	.writev = queue_request,
 	.flush = queue_request,
 	.discard = queue_request,

@@ -94,6 +94,14 @@ static struct qcow2_cache_entry *lookup(struct qcow2_cache *c, uint64_t off)
 	return NULL;
 }
 
+/* Marks @e used and pinned, and returns its table. */
+static void *use(struct qcow2_cache *c, struct qcow2_cache_entry *e)
+{
+	e->last_use = ++c->clock;
+	e->pins++;
+	return e->table;
+}
+
 int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t offset,
 		    bool fresh, void **table)
 {
@@ -121,9 +129,18 @@ int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t offset,
 	} else if (fresh) {
 		memset(e->table, 0, q->cluster_size);
 	}
-	e->last_use = ++c->clock;
-	e->pins++;
-	*table = e->table;
+	*table = use(c, e);
+	return 0;
+}
+
+int qcow2_cache_get_cached(struct qcow2_cache *c, uint64_t offset,
+			   void **table)
+{
+	struct qcow2_cache_entry *e = offset ? lookup(c, offset) : NULL;
+
+	if (!e)
+		return -EAGAIN;
+	*table = use(c, e);
 	return 0;
 }
 

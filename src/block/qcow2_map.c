@@ -19,8 +19,12 @@ static bool table_in_file(struct qcow2 *q, uint64_t off)
 	       off + q->cluster_size <= qcow2_file_size(q);
 }
 
-/* The L2 table for @guest, pinned, or NULL when the L1 entry is empty. */
-static int l2_for_read(struct qcow2 *q, uint64_t guest, uint64_t **table)
+/*
+ * The L2 table for @guest, pinned, or NULL when the L1 entry is empty;
+ * only from the cache if @cached.
+ */
+static int l2_for_read(struct qcow2 *q, uint64_t guest, bool cached,
+		       uint64_t **table)
 {
 	uint64_t l1i = qcow2_l1_index(q, guest), off;
 
@@ -32,6 +36,9 @@ static int l2_for_read(struct qcow2 *q, uint64_t guest, uint64_t **table)
 		return 0;
 	if (!table_in_file(q, off))
 		return -EIO;
+	if (cached)
+		return qcow2_cache_get_cached(&q->l2_cache, off,
+					      (void **)table);
 	return qcow2_cache_get(q, &q->l2_cache, off, false, (void **)table);
 }
 
@@ -108,12 +115,12 @@ static uint64_t run_end(struct qcow2 *q, const uint64_t *table, uint64_t idx,
 	return i;
 }
 
-int qcow2_map_locked(struct qcow2 *q, uint64_t guest, uint64_t len,
-		     struct qcow2_map *m)
+static int map(struct qcow2 *q, uint64_t guest, uint64_t len, bool cached,
+	       struct qcow2_map *m)
 {
 	uint64_t idx = qcow2_l2_index(q, guest), end, *table;
 	uint64_t in = qcow2_offset_in_cluster(q, guest);
-	int ret = l2_for_read(q, guest, &table);
+	int ret = l2_for_read(q, guest, cached, &table);
 
 	if (ret)
 		return ret;
@@ -138,6 +145,18 @@ int qcow2_map_locked(struct qcow2 *q, uint64_t guest, uint64_t len,
 	if (m->bytes > len)
 		m->bytes = len;
 	return 0;
+}
+
+int qcow2_map_locked(struct qcow2 *q, uint64_t guest, uint64_t len,
+		     struct qcow2_map *m)
+{
+	return map(q, guest, len, false, m);
+}
+
+int qcow2_map_cached(struct qcow2 *q, uint64_t guest, uint64_t len,
+		     struct qcow2_map *m)
+{
+	return map(q, guest, len, true, m);
 }
 
 int qcow2_read_compressed(struct qcow2 *q, uint64_t entry, void *cluster)

@@ -10,7 +10,8 @@
  *
  * Locking: q->lock guards every table, cache, the allocator and the busy
  * list.  Guest data moves without it; so do COW fills from the backing
- * file.  Metadata I/O (a cache miss, a write-back) runs under it.
+ * file.  Metadata I/O (a cache miss, a write-back) runs under it.  The
+ * block driver's owner thread only ever tries it (qcow2_read_extent).
  */
 
 #include <endian.h>
@@ -117,6 +118,9 @@ void qcow2_cache_free(struct qcow2_cache *c);
 /* A pinned table at @offset, read from the file unless @fresh (zeroed). */
 int qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t offset,
 		    bool fresh, void **table);
+/* The same without I/O: -EAGAIN unless the table is cached already. */
+int qcow2_cache_get_cached(struct qcow2_cache *c, uint64_t offset,
+			   void **table);
 void qcow2_cache_put(struct qcow2_cache *c, void *table);
 void qcow2_cache_dirty(struct qcow2_cache *c, void *table);
 /* Writes every dirty table (after before_write); no sync. */
@@ -273,6 +277,20 @@ struct qcow2_map {
 /* Under q->lock: what @guest maps to, for up to @len bytes. */
 int qcow2_map_locked(struct qcow2 *q, uint64_t guest, uint64_t len,
 		     struct qcow2_map *m);
+/*
+ * The same without I/O, from the L2 tables cached: -EAGAIN when the one
+ * @guest needs is not.
+ */
+int qcow2_map_cached(struct qcow2 *q, uint64_t guest, uint64_t len,
+		     struct qcow2_map *m);
+/*
+ * Where a read of [@guest, @guest + @len) lies in the host file, when the
+ * caller may send it there itself: one run of allocated clusters in a row,
+ * inside the file (and aligned for O_DIRECT), mapped without waiting for
+ * q->lock or doing I/O.  -EAGAIN otherwise, or an error of the mapping.
+ */
+int qcow2_read_extent(struct qcow2 *q, uint64_t guest, uint64_t len,
+		      uint64_t *host);
 int qcow2_check_data_entry(struct qcow2 *q, uint64_t entry);
 /* A compressed cluster's host range (rounded to sectors). */
 void qcow2_compressed_range(const struct qcow2 *q, uint64_t entry,

@@ -212,8 +212,12 @@ int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *got)
 			      run << q->cluster_bits, 1);
 	if (ret)
 		return ret;
-	if (start == q->free_hint)
-		q->free_hint = start + run;
+	/*
+	 * The run is the first free one from the hint, so everything up to
+	 * its end is in use now: the next search starts there rather than
+	 * walking the whole image again, once per allocation.
+	 */
+	q->free_hint = start + run;
 	if (got)
 		*got = run;
 	return start << q->cluster_bits;

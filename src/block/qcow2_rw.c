@@ -149,6 +149,32 @@ int qcow2_readv(struct qcow2 *q, uint64_t off, const struct iovec *iov,
 	return ret;
 }
 
+/*
+ * The read is then in flight without the lock, as a worker's read_run is:
+ * a concurrent DISCARD, WRITE_ZEROES or copy-on-write may free the clusters
+ * and an allocation reuse them, exactly as under a worker, and only a
+ * guest that races reads with changes to the same range can see it.
+ */
+int qcow2_read_extent(struct qcow2 *q, uint64_t guest, uint64_t len,
+		      uint64_t *host)
+{
+	struct qcow2_map m;
+	int ret;
+
+	if (pthread_mutex_trylock(&q->lock))
+		return -EAGAIN;
+	ret = qcow2_map_cached(q, guest, len, &m);
+	pthread_mutex_unlock(&q->lock);
+	if (ret)
+		return ret;
+	if (m.kind != QCOW2_NORMAL || m.bytes < len ||
+	    m.host + len > qcow2_file_size(q) ||
+	    (q->direct && m.host % q->align))
+		return -EAGAIN;
+	*host = m.host;
+	return 0;
+}
+
 /* --- writing ----------------------------------------------------------------- */
 
 /*

@@ -11,25 +11,10 @@
 #include "kvmlite/iov.h"
 #include "block_priv.h"
 
-static void raw_file_done(struct block_file_op *fop, int ret)
-{
-	block_request_complete(container_of(fop, struct block_request, fop),
-			       ret);
-}
-
 static void raw_start(struct block *bs, struct block_request *req,
 		      enum block_op op)
 {
-	struct block_file_op *fop = &req->fop;
-
-	fop->op = op;
-	fop->offset = req->offset;
-	fop->len = req->len;
-	fop->iov = req->iov;
-	fop->iovcnt = req->iovcnt;
-	fop->may_unmap = req->may_unmap;
-	fop->done = raw_file_done;
-	block_file_submit(&bs->file, fop);
+	block_request_to_file(bs, req, op, req->offset);
 }
 
 /* Only whole first sectors are judged, as in QEMU. */

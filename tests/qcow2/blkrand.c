@@ -39,6 +39,7 @@ struct rig {
 	unsigned int inflight;
 	int errors;
 	uint64_t rng;
+	uint32_t unit;		/* requests are multiples of this */
 	bool compare;		/* reads are checked against the shadow */
 	bool crash_mode;	/* the shadow follows only flushed writes */
 };
@@ -204,24 +205,25 @@ static enum block_op pick_op(struct rig *r, bool discard)
 /* Mostly small requests, some up to max_len, some unaligned to clusters. */
 static void pick_range(struct rig *r, uint64_t *off, uint64_t *len)
 {
-	uint64_t sectors = r->size / SECTOR;
-	uint64_t max = r->max_len / SECTOR;
+	uint64_t sectors = r->size / r->unit;
+	uint64_t max = r->max_len / r->unit;
 	uint64_t n = next_rand(&r->rng) % 4 ? 1 + next_rand(&r->rng) % 16 :
 					     1 + next_rand(&r->rng) % max;
 
 	if (n > sectors)
 		n = sectors;
-	*off = next_rand(&r->rng) % (sectors - n + 1) * SECTOR;
-	*len = n * SECTOR;
+	*off = next_rand(&r->rng) % (sectors - n + 1) * r->unit;
+	*len = n * r->unit;
 }
 
 static struct block *open_block(const char *image, const char *format,
-				bool direct)
+				bool direct, enum block_aio aio)
 {
 	struct block_options o = {
 		.filename = image,
 		.format = format,
 		.cache = direct ? BLOCK_CACHE_NONE : BLOCK_CACHE_WRITEBACK,
+		.aio = aio,
 		.discard = BLOCK_DISCARD_UNMAP,
 	};
 	char err[1024];
@@ -237,11 +239,13 @@ static int rig_init(struct rig *r, const struct blkrand_opts *o)
 	unsigned int i;
 
 	memset(r, 0, sizeof(*r));
-	r->bs = open_block(o->image, o->format, o->direct);
+	r->bs = open_block(o->image, o->format, o->direct, o->aio);
 	if (!r->bs)
 		return -1;
 	r->shadow = open(o->shadow, O_RDWR);
 	r->size = block_length(r->bs);
+	r->unit = block_alignment(r->bs) > SECTOR ? block_alignment(r->bs) :
+						     SECTOR;
 	r->max_len = o->max_len ? o->max_len : 256 * 1024;
 	r->qd = o->queue_depth && o->queue_depth <= MAX_QD ? o->queue_depth :
 							      8;
@@ -563,7 +567,7 @@ double blkrand_bench(const char *image, const char *format, bool write,
 	struct timespec t0, t1;
 	unsigned int i;
 
-	b.bs = open_block(image, format, true);
+	b.bs = open_block(image, format, true, BLOCK_AIO_AUTO);
 	if (!b.bs || qd > MAX_QD)
 		return -1;
 	b.end = block_length(b.bs) / block_len * block_len;

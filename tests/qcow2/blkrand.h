@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kvmlite/block.h"
+
 struct blkrand_opts {
 	const char *image;
 	const char *shadow;	/* raw file with the expected contents */
@@ -21,6 +23,7 @@ struct blkrand_opts {
 	unsigned int queue_depth;
 	bool discard;		/* DISCARD and WRITE_ZEROES too */
 	bool direct;		/* cache=none */
+	enum block_aio aio;
 	/*
 	 * Crash mode: batches of writes, each followed by a FLUSH, and only
 	 * then copied into the shadow; the batch in progress is described

@@ -30,15 +30,19 @@ static void prepare(const char *create_opts, const char *size)
 		    "%s/a.qcow2 >/dev/null", dir), 0);
 }
 
-/* Random I/O on a.qcow2 against a shadow converted from it, then QEMU's
-   verdict. */
-static void exercise(unsigned int ops, unsigned int max_len)
+/*
+ * Random I/O on a.qcow2 against a shadow converted from it, then QEMU's
+ * verdict; with @aio and cache=none if @direct.
+ */
+static void exercise_with(unsigned int ops, unsigned int max_len,
+			  enum block_aio aio, bool direct)
 {
 	char img[192], shadow[192];
 	struct blkrand_opts o = {
 		.image = img, .shadow = shadow, .format = "qcow2",
 		.ops = ops, .seed = 7, .max_len = max_len,
-		.queue_depth = 8, .discard = true,
+		.queue_depth = 8, .discard = true, .aio = aio,
+		.direct = direct,
 	};
 
 	snprintf(img, sizeof(img), "%s/a.qcow2", dir);
@@ -49,6 +53,11 @@ static void exercise(unsigned int ops, unsigned int max_len)
 	CHECK_EQ(check_shell("qemu-img check -q %s", img), 0);
 	CHECK_EQ(check_shell("qemu-img compare -q -f qcow2 -F raw %s %s", img, shadow),
 		 0);
+}
+
+static void exercise(unsigned int ops, unsigned int max_len)
+{
+	exercise_with(ops, max_len, BLOCK_AIO_AUTO, false);
 }
 
 #define INTEROP(name, opts, size, ops, max_len)				\
@@ -118,6 +127,31 @@ TEST(internal_snapshots)
 		    "cmp -s %s/s1.raw %s/s1.now", dir, dir, dir, dir), 0);
 }
 
+/*
+ * Reads the driver sends straight to the file (allocated clusters in a
+ * row, their L2 table cached), mixed with writes, zeroes and discards
+ * that break the runs up, with each engine and cache mode.
+ */
+TEST(fast_reads)
+{
+	static const enum block_aio engines[] = { BLOCK_AIO_IO_URING,
+						  BLOCK_AIO_THREADS };
+	unsigned int i, direct;
+
+	if (!have_qemu)
+		return;
+	for (i = 0; i < ARRAY_SIZE(engines); i++) {
+		for (direct = 0; direct < 2; direct++) {
+			check_shell("rm -f %s/*", dir);
+			CHECK_EQ(check_shell("qemu-img create -q -f qcow2 "
+				    "%s/a.qcow2 16M && qemu-io -f qcow2 -c "
+				    "'write -q -P 0x5a 0 16M' %s/a.qcow2",
+				    dir, dir), 0);
+			exercise_with(1500, 256 * 1024, engines[i], direct);
+		}
+	}
+}
+
 static void crash_rounds(unsigned int rounds)
 {
 	char img[192], shadow[192];
@@ -184,6 +218,7 @@ int main(void)
 	RUN(backing_chain_3_deep);
 	RUN(compressed);
 	RUN(internal_snapshots);
+	RUN(fast_reads);
 	RUN(crash_kill9);
 	check_shell("rm -rf %s", dir);
 	return check_summary();
