@@ -281,8 +281,10 @@ int vcpu_deliver(struct vcpu *vcpu, struct kvm_regs *regs,
 
 /*
  * After an emulation failure (src/core/emulation.c): completes an INT3,
- * INT n or FWAIT at the vCPU's RIP and returns 0, or returns -1.  Either way @insn
- * gets the bytes at RIP that could be read, *@len of them.
+ * INT n, FWAIT, LDMXCSR or STMXCSR at the vCPU's RIP, or lets it run
+ * again if another vCPU rewrote it, and returns 0; else returns -1.
+ * Either way @insn gets the bytes at RIP that could be read, *@len of
+ * them.
  */
 int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len);
 

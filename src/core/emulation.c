@@ -138,11 +138,11 @@ static int move_mxcsr(struct vcpu *vcpu, const struct insn_mem *op)
 		return -1;
 	if (op->reg == GROUP15_STMXCSR) {
 		value = xsave.region[XSAVE_MXCSR_WORD];
-		return vcpu_copy_linear(vcpu, op->linear, (uint8_t *)&value,
-				   MXCSR_SIZE, true) == MXCSR_SIZE ? 0 : -1;
+		return vcpu_copy_linear(vcpu, op->linear, &value, MXCSR_SIZE,
+					true) == MXCSR_SIZE ? 0 : -1;
 	}
-	if (vcpu_copy_linear(vcpu, op->linear, (uint8_t *)&value, MXCSR_SIZE,
-			false) != MXCSR_SIZE)
+	if (vcpu_copy_linear(vcpu, op->linear, &value, MXCSR_SIZE, false) !=
+	    MXCSR_SIZE)
 		return -1;
 	if (value & ~mxcsr_mask())
 		return 1;
@@ -212,7 +212,7 @@ int vcpu_emulation_fallback(struct vcpu *vcpu, uint8_t *insn, size_t *len)
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
 	*len = vcpu_copy_linear(vcpu, insn_linear(&regs, &sregs), insn,
-			   VCPU_INSN_MAX, false);
+				VCPU_INSN_MAX, false);
 	/* As if fetched now: the guest runs what is there. */
 	if (code_changed(vcpu->run, insn, *len))
 		return 0;
