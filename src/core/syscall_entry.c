@@ -35,6 +35,7 @@
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
 #define MSR_SFMASK		0xc0000084
+#define MSRS_MAX		2	/* the most kvmlite moves at once */
 #define STAR_SYSCALL_CS(star)	((uint16_t)((star) >> 32) & ~3)
 
 #define OPCODE_SYSCALL_0	0x0f
@@ -91,34 +92,43 @@ void syscall_entry_init(struct kvm *kvm)
 			    "mode cannot make system calls", strerror(errno));
 }
 
+/* KVM_GET_MSRS or KVM_SET_MSRS on @n entries; -1 unless all were done. */
+static int msrs_ioctl(struct vcpu *vcpu, unsigned long request,
+		      struct kvm_msr_entry *entries, uint32_t n)
+{
+	uint64_t buf[(sizeof(struct kvm_msrs) +
+		      MSRS_MAX * sizeof(struct kvm_msr_entry)) /
+		     sizeof(uint64_t)] = { 0 };
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
+
+	if (n > MSRS_MAX)
+		return -1;
+	msrs->nmsrs = n;
+	memcpy(msrs->entries, entries, n * sizeof(*entries));
+	if (ioctl(vcpu->fd, request, msrs) != (int)n)
+		return -1;
+	memcpy(entries, msrs->entries, n * sizeof(*entries));
+	return 0;
+}
+
 static int get_msrs(struct vcpu *vcpu, uint64_t *star, uint64_t *sfmask)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[2];
-	} msrs = {
-		.hdr.nmsrs = 2,
-		.entries = { { .index = MSR_STAR }, { .index = MSR_SFMASK } },
+	struct kvm_msr_entry entries[] = {
+		{ .index = MSR_STAR }, { .index = MSR_SFMASK },
 	};
 
-	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) != 2)
+	if (msrs_ioctl(vcpu, KVM_GET_MSRS, entries, 2))
 		return -1;
-	*star = msrs.entries[0].data;
-	*sfmask = msrs.entries[1].data;
+	*star = entries[0].data;
+	*sfmask = entries[1].data;
 	return 0;
 }
 
 static int set_lstar(struct vcpu *vcpu, uint64_t value)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entry;
-	} msrs = {
-		.hdr.nmsrs = 1,
-		.entry = { .index = MSR_LSTAR, .data = value },
-	};
+	struct kvm_msr_entry entry = { .index = MSR_LSTAR, .data = value };
 
-	return ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) == 1 ? 0 : -1;
+	return msrs_ioctl(vcpu, KVM_SET_MSRS, &entry, 1);
 }
 
 /* The #PF handler's address in the guest's IDT, or 0 if it has none. */
