@@ -48,7 +48,8 @@ struct vcpu {
 	/* For src/core/syscall_entry.c, on hosts that need it: */
 	uint64_t syscall_entry;	/* the guest's LSTAR, 0 until it sets one */
 	uint64_t pf_breakpoint;	/* the #PF handler it breaks at, or 0 */
-	bool stepping_over;	/* one step past that breakpoint */
+	/* One step past that breakpoint, which is off meanwhile. */
+	bool stepping_over;
 };
 
 /* Code run at a point of the machine's life, e.g. a device's reset. */

@@ -10,7 +10,7 @@
  *
  * kvmlite finishes the instruction.  Guest writes to LSTAR exit to
  * userspace (an MSR filter), so it knows the entry; a hardware breakpoint
- * sits on the #PF handler, as the guest's IDT names it (breakpoints are
+ * goes on the #PF handler the guest's IDT names then (breakpoints are
  * taken in emulated kernel code).  When the handler is entered for that
  * fault, kvmlite drops the exception frame and does what SYSCALL should
  * have: CS and SS from STAR at DPL 0, RIP from LSTAR, RFLAGS as R11 less
@@ -162,23 +162,15 @@ static void set_breakpoint(struct vcpu *vcpu, uint64_t handler)
 		vcpu->pf_breakpoint = handler;
 }
 
-/* Where the breakpoint belongs now: nowhere until the guest sets LSTAR. */
-static uint64_t breakpoint_wanted(struct vcpu *vcpu)
-{
-	return vcpu->syscall_entry ? page_fault_handler(vcpu) : 0;
-}
-
-static void move_breakpoint(struct vcpu *vcpu)
-{
-	uint64_t handler = breakpoint_wanted(vcpu);
-
-	if (handler != vcpu->pf_breakpoint)
-		set_breakpoint(vcpu, handler);
-}
-
+/*
+ * The handler is looked up here only: an OS sets its IDT up before its
+ * SYSCALL entry (Linux does), and nothing exits to kvmlite when the IDT
+ * changes.
+ */
 void syscall_entry_wrmsr(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	uint64_t handler;
 
 	/* An error makes KVM raise #GP, as a bad WRMSR would. */
 	run->msr.error = run->msr.index != MSR_LSTAR ||
@@ -186,14 +178,16 @@ void syscall_entry_wrmsr(struct vcpu *vcpu)
 	if (run->msr.error)
 		return;
 	vcpu->syscall_entry = run->msr.data;
-	move_breakpoint(vcpu);
+	handler = page_fault_handler(vcpu);
+	if (handler != vcpu->pf_breakpoint)
+		set_breakpoint(vcpu, handler);
 }
 
 /*
- * The fault a SYSCALL left at CPL 3 takes: a user fetch at LSTAR, with
- * RFLAGS already masked and a SYSCALL instruction just before RCX.  User
- * code that jumped to the entry instead runs with IF set (it cannot clear
- * it) and is left to its page fault.
+ * Whether a fault at LSTAR is the one a SYSCALL left at CPL 3 takes: a
+ * user fetch there, with RFLAGS already masked and a SYSCALL instruction
+ * just before RCX.  User code that jumped to the entry instead runs with
+ * IF set (it cannot clear it) and is left to its page fault.
  */
 static bool is_stranded_syscall(struct vcpu *vcpu, const struct kvm_regs *regs,
 				const struct kvm_sregs *sregs,
@@ -202,8 +196,7 @@ static bool is_stranded_syscall(struct vcpu *vcpu, const struct kvm_regs *regs,
 {
 	uint8_t insn[2];
 
-	return vcpu->syscall_entry && frame->rip == vcpu->syscall_entry &&
-	       sregs->cr2 == vcpu->syscall_entry &&
+	return sregs->cr2 == vcpu->syscall_entry &&
 	       (frame->cs & RPL_MASK) == RPL_MASK &&
 	       (frame->error & PF_ERROR_USER) &&
 	       !(frame->rflags & sfmask & ~RFLAGS_RF) &&
@@ -243,7 +236,6 @@ static int step_over_breakpoint(struct vcpu *vcpu)
 
 	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &debug) < 0)
 		return -1;
-	vcpu->pf_breakpoint = 0;
 	vcpu->stepping_over = true;
 	return 0;
 }
@@ -272,11 +264,12 @@ int syscall_entry_debug(struct vcpu *vcpu)
 	struct kvm_sregs sregs;
 	uint64_t dr6 = vcpu->run->debug.arch.dr6;
 	struct kvm_regs regs;
-	int ret;
 
 	if (vcpu->stepping_over && (dr6 & DR6_BS)) {
 		vcpu->stepping_over = false;
-		set_breakpoint(vcpu, breakpoint_wanted(vcpu));
+		/* None after a reset, until the guest sets LSTAR again. */
+		set_breakpoint(vcpu, vcpu->syscall_entry ?
+				     vcpu->pf_breakpoint : 0);
 		return 0;
 	}
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
@@ -284,18 +277,17 @@ int syscall_entry_debug(struct vcpu *vcpu)
 	if (!(dr6 & DR6_B0) || !vcpu->pf_breakpoint ||
 	    regs.rip != vcpu->pf_breakpoint)
 		return reflect_debug_exception(vcpu, &regs, dr6);
+	/* Most page faults are not at LSTAR: they cost no more than this. */
+	if (!vcpu->syscall_entry ||
+	    vcpu_copy_linear(vcpu, regs.rsp, &frame, sizeof(frame), false) !=
+	    sizeof(frame) || frame.rip != vcpu->syscall_entry)
+		return step_over_breakpoint(vcpu);
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0 ||
 	    get_msrs(vcpu, &star, &sfmask))
 		return -1;
-	if (vcpu_copy_linear(vcpu, regs.rsp, &frame, sizeof(frame), false) ==
-	    sizeof(frame) &&
-	    is_stranded_syscall(vcpu, &regs, &sregs, &frame, sfmask)) {
-		ret = finish_syscall(vcpu, &regs, &sregs, &frame, star,
-				     sfmask);
-		move_breakpoint(vcpu);
-		return ret;
-	}
-	return step_over_breakpoint(vcpu);
+	if (!is_stranded_syscall(vcpu, &regs, &sregs, &frame, sfmask))
+		return step_over_breakpoint(vcpu);
+	return finish_syscall(vcpu, &regs, &sregs, &frame, star, sfmask);
 }
 
 void syscall_entry_reset(struct vcpu *vcpu)
