@@ -22,6 +22,7 @@ import datetime
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections import OrderedDict
@@ -32,17 +33,31 @@ FIELDS = ["scenario", "metric", "unit", "better", "contender", "run",
           "value", "note"]
 
 # What the README promises, checked against the medians.  Each target:
-# (scenario, metric prefix, contender prefix, kind, limit, text).
+# (scenario, metric regex (matched at the start), contender prefix, kind,
+# limit, text).
 #   ratio_le: kvmlite / contender <= limit
 #   ratio_ge: kvmlite / contender >= limit
 #   overhead_le: (kvmlite - contender) / contender <= limit
 #   value_le: kvmlite's own median <= limit
+#   metric_ge: kvmlite's median / its median on another metric >= limit;
+#     the contender field is then that metric, a re.sub() template of the
+#     metric regex (qcow2 against raw on the same row)
 TARGETS = [
     ("startup", "exec to", "QEMU", "ratio_le", 0.1,
      "startup ≤ 1/10 of QEMU"),
     ("exits", "", "floor", "overhead_le", 0.1,
      "per-exit overhead over the floor ≤ 10% of the floor's exit"),
     ("blk", "", "QEMU", "ratio_ge", 1.0, "every I/O row ≥ QEMU"),
+    ("blk", r"raw, .*: (read|write) 1 MiB", "host", "ratio_ge", 0.8,
+     "1 MiB sequential I/O ≥ 80% of the host"),
+    ("blk", r"qcow2, (.*): (read|randread) (.*)", r"raw, \1: \2 \3",
+     "metric_ge", 0.9, "qcow2 reads ≥ 90% of raw"),
+    ("blk", r"qcow2, (.*): write (.*) into new clusters",
+     r"raw, \1: write \2", "metric_ge", 0.7,
+     "qcow2 writes into new clusters ≥ 70% of raw"),
+    ("blk", r"qcow2, (.*): write (.*) into new clusters",
+     r"raw, \1: write \2 into a new sparse file", "metric_ge", 0.7,
+     "qcow2 writes into new clusters ≥ 70% of raw"),
     ("e1000", "", "QEMU", "ratio_ge", 1.0, "every I/O row ≥ QEMU"),
     ("rss", "", "", "value_le", 4.0, "RSS overhead ≤ 4 MiB"),
 ]
@@ -156,13 +171,20 @@ def scenario_table(name, metrics):
 
 def check_target(target, scenarios):
     """Yields (metric, contender, value text, met) for one target."""
-    scenario, prefix, who, kind, limit, _ = target
-    for m in scenarios.get(scenario, {}).values():
-        if not m.name.startswith(prefix) or not m.stats(SUBJECT):
+    scenario, pattern, who, kind, limit, _ = target
+    metrics = scenarios.get(scenario, {})
+    for m in metrics.values():
+        if not re.match(pattern, m.name) or not m.stats(SUBJECT):
             continue
         if kind == "value_le":
             v = m.stats(SUBJECT)[0]
             yield m.name, SUBJECT, fmt(v) + " " + m.unit, v <= limit + EPS
+            continue
+        if kind == "metric_ge":
+            other = metrics.get(re.sub(pattern, who, m.name))
+            if other and other.stats(SUBJECT):
+                r = m.stats(SUBJECT)[0] / other.stats(SUBJECT)[0]
+                yield m.name, other.name, fmt(r), r >= limit - EPS
             continue
         for c in m.values:
             if c == SUBJECT or not c.startswith(who):
