@@ -15,7 +15,7 @@
 /* Whether a table of one cluster at @off lies inside the file. */
 static bool table_in_file(struct qcow2 *q, uint64_t off)
 {
-	return off && !(off % q->cluster_size) &&
+	return off && !qcow2_offset_in_cluster(q, off) &&
 	       off + q->cluster_size <= qcow2_file_size(q);
 }
 
