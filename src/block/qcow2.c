@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct qcow2_driver {
 	struct block_request *queue, *queue_tail;
 	struct block_request *done;	/* newest first */
 	unsigned int nr_threads;
+	unsigned int max_threads;
 	unsigned int idle;
 	bool stopping;
 	pthread_t threads[WORKERS_MAX];
@@ -121,7 +123,7 @@ static void queue_request(struct block *bs, struct block_request *req)
 	else
 		d->queue = req;
 	d->queue_tail = req;
-	if (!d->idle && d->nr_threads < WORKERS_MAX)
+	if (!d->idle && d->nr_threads < d->max_threads)
 		start_worker(d);
 	pthread_cond_signal(&d->work);
 	pthread_mutex_unlock(&d->lock);
@@ -175,6 +177,24 @@ static void stop_workers(struct qcow2_driver *d)
 		pthread_join(d->threads[i], NULL);
 }
 
+/*
+ * Through the page cache a worker's I/O is the kernel copying, and a file's
+ * buffered writes take its inode lock one at a time, so workers beyond the
+ * CPUs kvmlite may run on only contend (on 2 CPUs, 1 MiB writes into new
+ * clusters went 15-20% faster with 2 workers than with 16).  With O_DIRECT
+ * a worker waits for the device, and more of them keep more in flight.
+ */
+static unsigned int max_workers(const struct qcow2_open_opts *o)
+{
+	unsigned int n;
+	cpu_set_t cpus;
+
+	if (o->direct || sched_getaffinity(0, sizeof(cpus), &cpus))
+		return WORKERS_MAX;
+	n = CPU_COUNT(&cpus);
+	return n < 2 ? 2 : n > WORKERS_MAX ? WORKERS_MAX : n;
+}
+
 static int qcow2_drv_open(struct block *bs, char *err, size_t errlen)
 {
 	struct qcow2_open_opts o = {
@@ -199,6 +219,7 @@ static int qcow2_drv_open(struct block *bs, char *err, size_t errlen)
 		return -1;
 	}
 	d->efd = bs->efd;
+	d->max_threads = max_workers(&o);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->work, NULL);
 	bs->drv_state = d;
