@@ -59,6 +59,8 @@ TARGETS = [
      r"raw, \1: write \2 into a new sparse file", "metric_ge", 0.7,
      "qcow2 writes into new clusters ≥ 70% of raw"),
     ("e1000", "", "QEMU", "ratio_ge", 1.0, "every I/O row ≥ QEMU"),
+    ("convert", "", "qemu-img", "ratio_le", 1.0,
+     "kvmlite-img convert at least as fast as qemu-img"),
     ("rss", "", "", "value_le", 4.0, "RSS overhead ≤ 4 MiB"),
 ]
 
