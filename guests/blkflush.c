@@ -8,9 +8,11 @@
  *
  * so that a host test can stop kvmlite at any moment and require every
  * sector to hold generation G or later.  Runs until stopped, or for
- * passes=N passes.
+ * passes=N passes.  With slots=N, generation G writes slot (G - 1) % N,
+ * sectors from ((G - 1) % N) * sectors on, so that the first N passes
+ * write where nothing was (a qcow2 image allocates for each).
  *
- *	sectors=N [passes=N]
+ *	sectors=N [passes=N] [slots=N]
  */
 #include "guest.h"
 #include "blk.h"
@@ -26,27 +28,31 @@
 static uint8_t buf[MAX_SECTORS * BLK_SECTOR] __attribute__((aligned(4096)));
 
 /* Every 8-byte word: the sector number in the high half, G in the low. */
-static void stamp(unsigned long sectors, uint32_t generation)
+static void stamp(uint64_t first, unsigned long sectors, uint32_t generation)
 {
 	uint64_t *word = (uint64_t *)buf;
 	unsigned long i;
 
 	for (i = 0; i < sectors * BLK_SECTOR / 8; i++)
-		word[i] = (uint64_t)(i * 8 / BLK_SECTOR) << 32 | generation;
+		word[i] = (first + i * 8 / BLK_SECTOR) << 32 | generation;
 }
 
 int guest_main(const struct boot_info *bi)
 {
 	static struct virtio_dev dev;
-	unsigned long sectors, passes = ~0UL;
+	unsigned long sectors, passes = ~0UL, slots = 1;
 	const char *val = cmdline_get(bi->cmdline, "passes");
+	const char *nr_slots = cmdline_get(bi->cmdline, "slots");
+	uint64_t first;
 	uint32_t gen;
 	int r;
 
 	if (!cmdline_parse_ulong(cmdline_get(bi->cmdline, "sectors") ?: "",
 				 &sectors) || !sectors ||
-	    sectors > MAX_SECTORS || (val && !cmdline_parse_ulong(val, &passes))) {
-		printf("usage: sectors=N (1-%u) [passes=N]\n", MAX_SECTORS);
+	    sectors > MAX_SECTORS || (val && !cmdline_parse_ulong(val, &passes)) ||
+	    (nr_slots && (!cmdline_parse_ulong(nr_slots, &slots) || !slots))) {
+		printf("usage: sectors=N (1-%u) [passes=N] [slots=N]\n",
+		       MAX_SECTORS);
 		return GUEST_EXIT_BAD_ARGS;
 	}
 	irq_init();
@@ -57,8 +63,9 @@ int guest_main(const struct boot_info *bi)
 		return 1;
 	}
 	for (gen = 1; gen <= passes; gen++) {
-		stamp(sectors, gen);
-		r = blk_request(&dev.vq[0], VIRTIO_BLK_T_OUT, 0, buf,
+		first = (uint64_t)((gen - 1) % slots) * sectors;
+		stamp(first, sectors, gen);
+		r = blk_request(&dev.vq[0], VIRTIO_BLK_T_OUT, first, buf,
 				sectors * BLK_SECTOR, 4096, false);
 		if (r == VIRTIO_BLK_S_OK)
 			r = blk_request(&dev.vq[0], VIRTIO_BLK_T_FLUSH, 0,
