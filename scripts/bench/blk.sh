@@ -67,10 +67,10 @@ elif command -v qemu-img >/dev/null &&
 	FORMATS+=(qcow2)
 fi
 declare -A IMAGE=([raw]=$RAW [qcow2]=$QCOW2)
-# The rows read the images through the page cache; pages an image's writer
-# left there (qemu-img, dd from /dev/urandom) are not laid out as readahead
-# lays out the raw image's after a run or two, which alone moved random
-# reads by 10-20%.  Dropped here, both are cached by the same reads.
+# The rows read the images through the page cache.  Random reads from the
+# pages an image's writer left there (qemu-img convert) ran 10-20% slower
+# than from pages reads had brought in, whichever driver read them; so
+# both images' pages are dropped here and cached by the same reads.
 for img in "${IMAGE[@]}"; do
 	[ -f "$img" ] && sync "$img" &&
 		dd if="$img" iflag=nocache count=0 status=none
