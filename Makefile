@@ -65,7 +65,7 @@ test: all
 		KVMLITE_IMG=./$(KVMLITE_IMG_BIN) tests/run.sh
 
 # Boots the Debian kernel (scripts/linux-guest.sh) and reports milestones.
-test-linux: kvmlite
+test-linux: $(KVMLITE_BIN) $(KVMLITE_IMG_BIN)
 	@scripts/test-linux.sh
 
 clean:
