@@ -7,25 +7,9 @@
 SECTORS=64
 IMG=$TMP/flush.img
 
-# oldest_generation IMG: the lowest generation stamp over the sectors,
-# or "bad" if a word does not carry its own sector number.
-oldest_generation() {
-	python3 - "$1" "$SECTORS" <<'PY'
-import struct, sys
-data = open(sys.argv[1], 'rb').read(int(sys.argv[2]) * 512)
-low = None
-for i in range(0, len(data), 8):
-    gen, sector = struct.unpack_from('<II', data, i)
-    if sector != i // 512:
-        print('bad'); sys.exit()
-    low = gen if low is None else min(low, gen)
-print(low)
-PY
-}
-
 # sigterm_during_writes NAME DRIVE-OPTIONS
 sigterm_during_writes() {
-	local name=$1 drive=$2 pid durable oldest i again
+	local name=$1 drive=$2 pid durable stale i again
 	truncate -s 1M "$IMG"
 	# The last case's output must not look like this one's progress.
 	rm -f "$TMP/out"
@@ -42,7 +26,7 @@ sigterm_during_writes() {
 	status=$?
 	durable=$(sed -n 's/^blkflush: generation \([0-9]*\) durable/\1/p' \
 		  "$TMP/out" | tail -n 1)
-	oldest=$(oldest_generation "$IMG")
+	stale=$(blkflush_stale "$IMG" "${durable:-0}" $SECTORS)
 	timeout 10 "$KVMLITE" -m 64M -nographic $DEBUG_EXIT -kernel $GUESTS/blkflush \
 		-append "sectors=1 passes=1" -drive "file=$IMG,$drive" \
 		</dev/null >/dev/null 2>"$TMP/err2"
@@ -52,8 +36,8 @@ sigterm_during_writes() {
 			"stdout: $(tail -c 300 "$TMP/out")" "stderr: $(cat "$TMP/err")"
 	elif ! grep -q 'terminating on signal 15' "$TMP/err"; then
 		fail "$name" "no 'terminating on signal 15' line: $(cat "$TMP/err")"
-	elif [ "$oldest" = bad ] || [ "$oldest" -lt "$durable" ]; then
-		fail "$name" "a sector holds generation $oldest after $durable was durable"
+	elif [ -n "$stale" ]; then
+		fail "$name" "after generation $durable was durable: $stale"
 	elif [ "$again" != 1 ]; then
 		fail "$name" "reusing the image: status $again: $(cat "$TMP/err2")"
 	else

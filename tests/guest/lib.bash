@@ -37,6 +37,33 @@ guest_pattern() {
 	done
 }
 
+# blkflush_stale RAW DURABLE SECTORS [SLOTS]: the first sector of a raw
+# image the blkflush guest wrote (sectors=SECTORS slots=SLOTS) that lost
+# a write of generation DURABLE or before, or holds what no pass wrote,
+# with what it holds; nothing if none did, and a complaint if the image
+# cannot be read.  Generation g went to slot (g - 1) % SLOTS; a sector of
+# slot s must hold a generation of that slot no older than the last
+# durable one there, or zeroes if none there was.
+blkflush_stale() {
+	python3 - "$1" "$2" "$3" "${4:-1}" <<'PY' || echo "cannot read $1"
+import struct, sys
+path, durable, sectors, slots = sys.argv[1], *map(int, sys.argv[2:])
+data = open(path, 'rb').read(sectors * slots * 512)
+for n in range(sectors * slots):
+    s = n // sectors
+    need = s + 1 + (durable - s - 1) // slots * slots if durable > s else 0
+    words = struct.unpack_from('<64Q', data, n * 512)
+    if not need and not any(words):
+        continue
+    bad = [w for w in words if w >> 32 != n or
+           ((w & 0xffffffff) - 1) % slots != s or (w & 0xffffffff) < need]
+    if bad:
+        print('sector %d (slot %d): generation %d or later expected, '
+              'found word %#x' % (n, s, need, bad[0]))
+        break
+PY
+}
+
 fail() {
 	echo "FAIL $1"
 	shift

@@ -22,31 +22,6 @@ RAW=$TMP/crash.raw
 CLUSTERS=(512 4096 65536)
 CACHES=(writeback none)
 
-# stale_sector RAW DURABLE: the first sector that lost a durable write
-# (or holds what no pass wrote), with what it holds; nothing if none did.
-# Generation g went to slot (g - 1) % SLOTS; a sector of slot s must hold
-# a generation of that slot no older than the last durable one there, or
-# zeroes if no generation of that slot was durable.
-stale_sector() {
-	python3 - "$1" "$2" "$SECTORS" "$SLOTS" <<'PY'
-import struct, sys
-path, durable, sectors, slots = sys.argv[1], *map(int, sys.argv[2:])
-data = open(path, 'rb').read(sectors * slots * 512)
-for n in range(sectors * slots):
-    s = n // sectors
-    need = s + 1 + (durable - s - 1) // slots * slots if durable > s else 0
-    words = struct.unpack_from('<64Q', data, n * 512)
-    if not need and not any(words):
-        continue
-    bad = [w for w in words if w >> 32 != n or
-           ((w & 0xffffffff) - 1) % slots != s or (w & 0xffffffff) < need]
-    if bad:
-        print('sector %d (slot %d): generation %d or later expected, '
-              'found word %#x' % (n, s, need, bad[0]))
-        break
-PY
-}
-
 # crash_round N: one guest killed after a random delay, then judged.
 crash_round() {
 	local n=$1 cluster=${CLUSTERS[$(($1 % 3))]} cache=${CACHES[$(($1 % 2))]}
@@ -58,8 +33,7 @@ crash_round() {
 		-drive "file=$IMG,if=virtio,format=qcow2,cache=$cache" \
 		</dev/null >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
-	sleep "$((RANDOM % 2))"
+	sleep "$(printf '%d.%02d' $((RANDOM % 2)) $((RANDOM % 100)))"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	durable=$(sed -n 's/^blkflush: generation \([0-9]*\) durable/\1/p' \
@@ -74,7 +48,7 @@ crash_round() {
 		;;
 	esac
 	qemu-img convert -f qcow2 -O raw "$IMG" "$RAW"
-	stale=$(stale_sector "$RAW" "${durable:-0}")
+	stale=$(blkflush_stale "$RAW" "${durable:-0}" $SECTORS $SLOTS)
 	if [ -n "$stale" ]; then
 		fail "$name" "cluster_size=$cluster cache=$cache, after" \
 			"generation ${durable:-none} was durable: $stale"
